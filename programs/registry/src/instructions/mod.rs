@@ -1,0 +1,11 @@
+// Each module exports its accounts struct and a `handler`; the handlers are always
+// called by path (`instructions::x::handler`), the glob is for Anchor's generated code.
+#![allow(ambiguous_glob_reexports)]
+
+pub mod admin_accept;
+pub mod config_update;
+pub mod network_initialize;
+
+pub use admin_accept::*;
+pub use config_update::*;
+pub use network_initialize::*;

@@ -1,0 +1,25 @@
+//! The gpunet client library: the one place that knows program ids, PDAs, instruction
+//! layouts and account decoding, so tests, the CLI, the indexer and the agents never
+//! rebuild them by hand.
+//!
+//! Address types: `anchor_lang::prelude::Pubkey` (solana-pubkey 3) and the client crates'
+//! `Address`/`Pubkey` (solana-address 2 / solana-pubkey 4) resolve to the same type in this
+//! workspace (solana-pubkey 3 and 4 both re-export solana-address 2's `Address`), so values
+//! pass between them unchanged. `Pubkey` below is that one type.
+
+pub use anchor_lang::prelude::Pubkey;
+pub use solana_instruction::{AccountMeta, Instruction};
+
+pub mod registry;
+
+/// The upgradeable loader's program-data account of `program_id` (holds the ELF and the
+/// upgrade authority).
+pub fn program_data_address(program_id: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[program_id.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
+}
+
+/// Decodes an Anchor account (discriminator + borsh) from raw account data.
+pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
+    let mut slice = data;
+    T::try_deserialize(&mut slice)
+}

@@ -1,0 +1,304 @@
+//! Test harness: the programs exactly as built for the chain (`target/deploy/*.so`, never
+//! a native build) running in litesvm, plus helpers for the things every test needs —
+//! funded keypairs, a USDC-like mint and token accounts, moving the clock by epochs, and
+//! the compute units and logs of every transaction.
+
+use std::path::PathBuf;
+
+use anchor_lang::AccountDeserialize;
+use litesvm::LiteSVM;
+use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
+use solana_account::Account;
+use solana_clock::Clock;
+use solana_instruction::Instruction;
+use solana_instruction::error::InstructionError;
+use solana_keypair::Keypair;
+use solana_program_pack::Pack;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+pub use gpunet_sdk::Pubkey;
+
+pub mod report;
+pub mod rng;
+
+/// USDC's decimals: amounts in tests are in micro-dollars.
+pub const USDC_DECIMALS: u8 = 6;
+pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+/// Anchor numbers a program's own errors from here.
+pub const ANCHOR_ERROR_OFFSET: u32 = 6000;
+
+/// Where `toolchain/build-sbf` puts the programs (override: `GPUNET_DEPLOY_DIR`).
+pub fn deploy_dir() -> PathBuf {
+    match std::env::var_os("GPUNET_DEPLOY_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy"),
+    }
+}
+
+/// The built program `name` (e.g. "registry"); panics with the command to run if missing.
+pub fn program_elf(name: &str) -> Vec<u8> {
+    let path = deploy_dir().join(format!("{name}.so"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("cannot read {} ({e}); build the programs first: toolchain/build-sbf", path.display())
+    })
+}
+
+/// A successful transaction.
+#[derive(Debug)]
+pub struct Executed {
+    pub compute_units: u64,
+    pub logs: Vec<String>,
+    pub return_data: Vec<u8>,
+}
+
+/// A failed transaction, with what is needed to assert on why.
+#[derive(Debug)]
+pub struct Failed {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+}
+
+impl Failed {
+    /// The custom error code of the failing instruction, if it failed with one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self.error {
+            TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Asserts the failure is the given Anchor error (program or framework) and returns self.
+    #[track_caller]
+    pub fn assert_anchor_error(&self, code: u32) {
+        assert_eq!(
+            self.custom_code(),
+            Some(code),
+            "expected custom error {code}, got {:?}\nlogs:\n{}",
+            self.error,
+            self.logs.join("\n")
+        );
+    }
+}
+
+impl From<TransactionMetadata> for Executed {
+    fn from(meta: TransactionMetadata) -> Self {
+        Executed {
+            compute_units: meta.compute_units_consumed,
+            logs: meta.logs,
+            return_data: meta.return_data.data,
+        }
+    }
+}
+
+impl From<FailedTransactionMetadata> for Failed {
+    fn from(failed: FailedTransactionMetadata) -> Self {
+        Failed {
+            error: failed.err,
+            logs: failed.meta.logs,
+            compute_units: failed.meta.compute_units_consumed,
+        }
+    }
+}
+
+/// A litesvm chain with the gpunet programs deployed.
+pub struct Chain {
+    pub svm: LiteSVM,
+    /// Upgrade authority of every deployed program (the deployer).
+    pub deployer: Keypair,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    /// A fresh chain (mainnet feature set, SPL Token and Token-2022 preloaded) with the
+    /// registry deployed through the upgradeable loader, `deployer` as upgrade authority.
+    pub fn new() -> Self {
+        let mut chain = Chain::empty();
+        let deployer = chain.deployer.pubkey();
+        chain.deploy("registry", gpunet_sdk::registry::PROGRAM_ID, Some(deployer));
+        chain
+    }
+
+    /// A fresh chain with no gpunet program.
+    pub fn empty() -> Self {
+        let mut svm = LiteSVM::new();
+        let deployer = Keypair::new();
+        svm.airdrop(&deployer.pubkey(), 100 * LAMPORTS_PER_SOL).expect("airdrop");
+        Chain { svm, deployer }
+    }
+
+    /// Deploys `target/deploy/<name>.so` at `program_id` through the upgradeable loader,
+    /// with the given upgrade authority (None: immutable).
+    pub fn deploy(&mut self, name: &str, program_id: Pubkey, upgrade_authority: Option<Pubkey>) {
+        self.deploy_elf(&program_elf(name), program_id, upgrade_authority);
+    }
+
+    pub fn deploy_elf(&mut self, elf: &[u8], program_id: Pubkey, upgrade_authority: Option<Pubkey>) {
+        self.svm
+            .add_program(program_id, elf)
+            .unwrap_or_else(|e| panic!("loading program {program_id}: {e:?}"));
+        // litesvm deploys without an upgrade authority; set it in the program-data
+        // header: u32 variant (3 = ProgramData), u64 slot, Option<Pubkey>.
+        let program_data = gpunet_sdk::program_data_address(&program_id);
+        let mut account = self.svm.get_account(&program_data).expect("program data account");
+        match upgrade_authority {
+            Some(authority) => {
+                account.data[12] = 1;
+                account.data[13..45].copy_from_slice(authority.as_ref());
+            }
+            None => account.data[12] = 0,
+        }
+        self.svm.set_account(program_data, account).expect("set program data");
+    }
+
+    /// A new keypair holding `sol` SOL.
+    pub fn funded_keypair(&mut self, sol: u64) -> Keypair {
+        let keypair = Keypair::new();
+        self.svm.airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL).expect("airdrop");
+        keypair
+    }
+
+    /// Sends `instructions` in one transaction; the first signer pays the fee.
+    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Executed, Failed> {
+        let payer = signers.first().expect("at least one signer").pubkey();
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer),
+            signers,
+            self.svm.latest_blockhash(),
+        );
+        let result = self.svm.send_transaction(tx);
+        // A new blockhash per transaction: tests may legitimately repeat one.
+        self.svm.expire_blockhash();
+        result.map(Executed::from).map_err(Failed::from)
+    }
+
+    /// Like `send`, but the transaction must succeed.
+    #[track_caller]
+    pub fn execute(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Executed {
+        match self.send(instructions, signers) {
+            Ok(executed) => executed,
+            Err(failed) => panic!("transaction failed: {:?}\nlogs:\n{}", failed.error, failed.logs.join("\n")),
+        }
+    }
+
+    pub fn account(&self, address: &Pubkey) -> Option<Account> {
+        self.svm.get_account(address)
+    }
+
+    /// Decodes the Anchor account at `address`; panics if missing or malformed.
+    #[track_caller]
+    pub fn anchor_account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
+        let account = self.account(address).unwrap_or_else(|| panic!("no account at {address}"));
+        gpunet_sdk::decode_account(&account.data).unwrap_or_else(|e| panic!("decoding {address}: {e}"))
+    }
+
+    // --- tokens ---------------------------------------------------------------------
+
+    /// A new SPL Token mint with `decimals`, minted by `authority`.
+    pub fn create_mint(&mut self, authority: &Pubkey, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        let space = spl_token_interface::state::Mint::LEN;
+        let lamports = self.svm.minimum_balance_for_rent_exemption(space);
+        let payer = self.funded_keypair(1);
+        let instructions = [
+            solana_system_interface::instruction::create_account(
+                &payer.pubkey(),
+                &mint.pubkey(),
+                lamports,
+                space as u64,
+                &spl_token_interface::ID,
+            ),
+            spl_token_interface::instruction::initialize_mint2(
+                &spl_token_interface::ID,
+                &mint.pubkey(),
+                authority,
+                None,
+                decimals,
+            )
+            .expect("initialize_mint2"),
+        ];
+        self.execute(&instructions, &[&payer, &mint]);
+        mint.pubkey()
+    }
+
+    /// A USDC-like mint (6 decimals) and its authority.
+    pub fn create_usdc(&mut self) -> (Pubkey, Keypair) {
+        let authority = self.funded_keypair(1);
+        let mint = self.create_mint(&authority.pubkey(), USDC_DECIMALS);
+        (mint, authority)
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub fn create_token_account(&mut self, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+        let account = Keypair::new();
+        let space = spl_token_interface::state::Account::LEN;
+        let lamports = self.svm.minimum_balance_for_rent_exemption(space);
+        let payer = self.funded_keypair(1);
+        let instructions = [
+            solana_system_interface::instruction::create_account(
+                &payer.pubkey(),
+                &account.pubkey(),
+                lamports,
+                space as u64,
+                &spl_token_interface::ID,
+            ),
+            spl_token_interface::instruction::initialize_account3(
+                &spl_token_interface::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("initialize_account3"),
+        ];
+        self.execute(&instructions, &[&payer, &account]);
+        account.pubkey()
+    }
+
+    pub fn mint_to(&mut self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) {
+        let ix = spl_token_interface::instruction::mint_to(
+            &spl_token_interface::ID,
+            mint,
+            to,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("mint_to");
+        self.execute(&[ix], &[authority]);
+    }
+
+    /// Balance of an SPL token account, in base units.
+    #[track_caller]
+    pub fn token_balance(&self, account: &Pubkey) -> u64 {
+        let data = self.account(account).unwrap_or_else(|| panic!("no token account {account}")).data;
+        spl_token_interface::state::Account::unpack(&data).expect("token account").amount
+    }
+
+    // --- time -----------------------------------------------------------------------
+
+    pub fn clock(&self) -> Clock {
+        self.svm.get_sysvar::<Clock>()
+    }
+
+    /// Moves the clock forward by `seconds` (and slots at 400 ms each).
+    pub fn warp_seconds(&mut self, seconds: i64) {
+        let mut clock = self.clock();
+        clock.unix_timestamp += seconds;
+        clock.slot += (seconds.max(0) as u64 * 5).div_ceil(2);
+        self.svm.set_sysvar(&clock);
+        self.svm.expire_blockhash();
+    }
+
+    /// Moves the clock forward by whole epochs of `epoch_seconds`.
+    pub fn warp_epochs(&mut self, epochs: u64, epoch_seconds: u32) {
+        self.warp_seconds((epochs * u64::from(epoch_seconds)) as i64);
+    }
+}
