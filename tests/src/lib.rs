@@ -11,7 +11,7 @@ use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use solana_account::Account;
 use solana_clock::Clock;
 use solana_instruction::Instruction;
-use solana_instruction::error::InstructionError;
+pub use solana_instruction::error::InstructionError;
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
 use solana_signer::Signer;
@@ -28,6 +28,8 @@ pub const USDC_DECIMALS: u8 = 6;
 pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 /// Anchor numbers a program's own errors from here.
 pub const ANCHOR_ERROR_OFFSET: u32 = 6000;
+/// `TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb`.
+pub const TOKEN_2022_PROGRAM_ID: Pubkey = Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
 
 /// Where `toolchain/build-sbf` puts the programs (override: `GPUNET_DEPLOY_DIR`).
 pub fn deploy_dir() -> PathBuf {
@@ -66,6 +68,14 @@ impl Failed {
     pub fn custom_code(&self) -> Option<u32> {
         match self.error {
             TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The error of the failing instruction, if an instruction failed.
+    pub fn instruction_error(&self) -> Option<&InstructionError> {
+        match &self.error {
+            TransactionError::InstructionError(_, error) => Some(error),
             _ => None,
         }
     }
@@ -204,6 +214,11 @@ impl Chain {
 
     /// A new SPL Token mint with `decimals`, minted by `authority`.
     pub fn create_mint(&mut self, authority: &Pubkey, decimals: u8) -> Pubkey {
+        self.create_mint_of(&spl_token_interface::ID, authority, decimals)
+    }
+
+    /// A new mint of `token_program` (SPL Token or Token-2022, no extensions).
+    pub fn create_mint_of(&mut self, token_program: &Pubkey, authority: &Pubkey, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
         let space = spl_token_interface::state::Mint::LEN;
         let lamports = self.svm.minimum_balance_for_rent_exemption(space);
@@ -214,10 +229,11 @@ impl Chain {
                 &mint.pubkey(),
                 lamports,
                 space as u64,
-                &spl_token_interface::ID,
+                token_program,
             ),
-            spl_token_interface::instruction::initialize_mint2(
-                &spl_token_interface::ID,
+            // The Token-2022 interface builds this instruction for either token program.
+            spl_token_2022_interface::instruction::initialize_mint2(
+                token_program,
                 &mint.pubkey(),
                 authority,
                 None,

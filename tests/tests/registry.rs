@@ -5,7 +5,7 @@ use anchor_lang::error::ErrorCode as AnchorError;
 use gpunet_sdk::registry::{
     self, FeeSchedule, InitializeNetworkArgs, NetworkConfig, RegistryError, UpdateConfigArgs, VerifierSet,
 };
-use gpunet_tests::{Chain, Failed, Pubkey};
+use gpunet_tests::{Chain, Failed, InstructionError, Pubkey, TOKEN_2022_PROGRAM_ID};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -214,7 +214,22 @@ fn a_mint_that_is_not_a_mint_is_rejected() {
     let (usdc, _) = network.chain.create_usdc();
     network.payment_mint = network.chain.create_token_account(&admin.pubkey(), &usdc);
     let args = network.args();
-    assert_rejected(network.initialize_as(&admin, args), anchor(AnchorError::AccountDidNotDeserialize));
+    let failed = network.initialize_as(&admin, args).expect_err("a token account is not a mint");
+    assert_eq!(failed.instruction_error(), Some(&InstructionError::InvalidAccountData), "{:?}", failed.logs);
+    assert!(failed.logs.iter().any(|l| l.contains("caused by account: payment_mint")));
+}
+
+#[test]
+fn token_2022_mints_are_accepted() {
+    let mut network = Network::new();
+    let admin = network.chain.deployer.insecure_clone();
+    let authority = network.chain.funded_keypair(1);
+    network.payment_mint = network.chain.create_mint_of(&TOKEN_2022_PROGRAM_ID, &authority.pubkey(), 6);
+    network.stake_mint = network.chain.create_mint_of(&TOKEN_2022_PROGRAM_ID, &authority.pubkey(), 9);
+    let args = network.args();
+    network.initialize_as(&admin, args).expect("Token-2022 mints");
+    assert_eq!(network.config().payment_mint, network.payment_mint);
+    assert_eq!(network.config().stake_mint, network.stake_mint);
 }
 
 #[test]

@@ -30,8 +30,11 @@
 //    MemInlineMax (64 bytes) become `nobuiltin` calls to the module's own
 //    memcpy/memmove/memset (declared if absent -> unresolved for the linker).
 //    Smaller constant ones are left for the backend to inline.
-//  * Floating point anywhere in a function that survives GlobalDCE is a hard
-//    error (all offending functions are listed, then opt exits 1).
+//  * Floating-point computation (arithmetic, fcmp, FP conversions, FP
+//    intrinsics) in a function that survives GlobalDCE is a hard error (all
+//    offending functions are listed, then opt exits 1). Moving FP values
+//    around (load/store/bitcast/select/phi/arguments) is allowed: llc softens
+//    it to plain 64-bit integer operations.
 //  * Anything the above should have removed but did not (e.g. i256 mul, i128
 //    div when the expansion pass was not run) is a hard error too.
 //
@@ -739,17 +742,21 @@ std::optional<std::string> Legalizer::residual(Instruction &I) {
   return std::nullopt;
 }
 
+// Floating-point COMPUTATION: arithmetic, comparisons, conversions and FP
+// intrinsics, which llc would lower to soft-float libcalls BPF does not have.
+// Moving FP values (load, store, bitcast, select, phi, call arguments) is fine:
+// llc softens those to the same 64-bit integer operations.
 bool Legalizer::hasFloat(Instruction &I) {
   auto IsFP = [](Type *T) { return T->getScalarType()->isFloatingPointTy(); };
-  if (IsFP(I.getType()))
+  if (isa<FCmpInst>(I) || I.getOpcode() == Instruction::FNeg)
     return true;
-  for (Value *Op : I.operands())
-    if (IsFP(Op->getType()))
-      return true;
-  if (auto *CB = dyn_cast<CallBase>(&I)) {
-    FunctionType *FT = CB->getFunctionType();
-    if (IsFP(FT->getReturnType()) || any_of(FT->params(), IsFP))
-      return true;
+  if (isa<BinaryOperator>(I) && IsFP(I.getType()))
+    return true;
+  if (auto *C = dyn_cast<CastInst>(&I))
+    return !isa<BitCastInst>(C) && (IsFP(C->getSrcTy()) || IsFP(C->getDestTy()));
+  if (auto *II = dyn_cast<IntrinsicInst>(&I)) {
+    FunctionType *FT = II->getFunctionType();
+    return IsFP(FT->getReturnType()) || any_of(FT->params(), IsFP);
   }
   return false;
 }
@@ -767,18 +774,11 @@ void Legalizer::checkFloats() {
     Instruction *Bad = FirstFloat();
     if (Bad && removeUnreachableBlocks(F))
       Bad = FirstFloat(); // only count code that can actually run
-    bool FPSig = F.getReturnType()->getScalarType()->isFloatingPointTy() ||
-                 any_of(F.args(), [](Argument &A) {
-                   return A.getType()->getScalarType()->isFloatingPointTy();
-                 });
-    if (!Bad && !FPSig)
+    if (!Bad)
       continue;
     std::string S;
     raw_string_ostream OS(S);
-    if (Bad)
-      OS << *Bad;
-    else
-      OS << "floating-point signature";
+    OS << *Bad;
     error("floating point in function '" + F.getName() +
           "' (BPF has no FP support): " + StringRef(S).trim());
   }

@@ -1,9 +1,10 @@
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token_interface::Mint;
 
 use crate::errors::RegistryError;
 use crate::events::NetworkInitialized;
-use crate::program::Registry;
+use crate::state::upgradeable_loader::{programdata_address, upgrade_authority};
 use crate::state::{FeeSchedule, NetworkConfig, seeds, validate_epoch_seconds, validate_verifiers};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -38,17 +39,15 @@ pub struct InitializeNetwork<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
 
-    #[account(
-        constraint = program.programdata_address()? == Some(program_data.key())
-            @ RegistryError::WrongProgramData,
-    )]
-    pub program: Program<'info, Registry>,
+    /// CHECK: this program's own account, owned by the upgradeable loader; its recorded
+    /// program-data address must be `program_data` (checked in `validate`).
+    #[account(address = crate::ID, owner = bpf_loader_upgradeable::ID)]
+    pub program: UncheckedAccount<'info>,
 
-    #[account(
-        constraint = program_data.upgrade_authority_address == Some(admin.key())
-            @ RegistryError::NotUpgradeAuthority,
-    )]
-    pub program_data: Account<'info, ProgramData>,
+    /// CHECK: owned by the upgradeable loader; its upgrade authority must be `admin`
+    /// (checked in `validate`).
+    #[account(owner = bpf_loader_upgradeable::ID)]
+    pub program_data: UncheckedAccount<'info>,
 
     #[account(
         constraint = payment_mint.key() != stake_mint.key() @ RegistryError::SameMints,
@@ -59,7 +58,20 @@ pub struct InitializeNetwork<'info> {
     pub system_program: Program<'info, System>,
 }
 
+impl InitializeNetwork<'_> {
+    /// Only the program's upgrade authority may create the network: nobody can front-run
+    /// the deployer and make themselves admin.
+    pub fn validate(&self) -> Result<()> {
+        let recorded = programdata_address(&self.program.try_borrow_data()?)?;
+        require_keys_eq!(recorded, self.program_data.key(), RegistryError::WrongProgramData);
+        let authority = upgrade_authority(&self.program_data.try_borrow_data()?)?;
+        require!(authority == Some(self.admin.key()), RegistryError::NotUpgradeAuthority);
+        Ok(())
+    }
+}
+
 pub fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkArgs) -> Result<()> {
+    ctx.accounts.validate()?;
     args.validate()?;
     let now = Clock::get()?.unix_timestamp;
 

@@ -1,4 +1,5 @@
 pub mod network_config;
 pub mod seeds;
+pub mod upgradeable_loader;
 
 pub use network_config::*;

@@ -1,0 +1,94 @@
+//! Reading the upgradeable loader's account headers without bincode.
+//!
+//! Anchor's `Account<ProgramData>` and `Program::programdata_address` decode these with
+//! bincode + serde, whose error formatting carries floating-point code that the offline
+//! SBF toolchain cannot compile (docs/toolchain.md). The layouts are fixed and tiny:
+//!   Program:     u32 variant = 2, programdata address (32 bytes)
+//!   ProgramData: u32 variant = 3, u64 slot, Option<Pubkey> upgrade authority (1 + 32 bytes)
+
+use anchor_lang::prelude::*;
+
+use crate::errors::RegistryError;
+
+const PROGRAM_VARIANT: u32 = 2;
+const PROGRAM_DATA_VARIANT: u32 = 3;
+
+fn variant(data: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(data.get(0..4)?.try_into().ok()?))
+}
+
+/// The program-data address recorded in an upgradeable program account.
+pub fn programdata_address(program_account_data: &[u8]) -> Result<Pubkey> {
+    require!(variant(program_account_data) == Some(PROGRAM_VARIANT), RegistryError::WrongProgramData);
+    let bytes: [u8; 32] = program_account_data
+        .get(4..36)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(RegistryError::WrongProgramData)?;
+    Ok(Pubkey::new_from_array(bytes))
+}
+
+/// The upgrade authority recorded in a program-data account (`None`: immutable).
+pub fn upgrade_authority(program_data: &[u8]) -> Result<Option<Pubkey>> {
+    require!(variant(program_data) == Some(PROGRAM_DATA_VARIANT), RegistryError::WrongProgramData);
+    match program_data.get(12) {
+        Some(0) => Ok(None),
+        Some(1) => {
+            let bytes: [u8; 32] = program_data
+                .get(13..45)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(RegistryError::WrongProgramData)?;
+            Ok(Some(Pubkey::new_from_array(bytes)))
+        }
+        _ => err!(RegistryError::WrongProgramData),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program_data(authority: Option<Pubkey>) -> Vec<u8> {
+        let mut data = vec![3, 0, 0, 0];
+        data.extend_from_slice(&42u64.to_le_bytes());
+        match authority {
+            Some(key) => {
+                data.push(1);
+                data.extend_from_slice(key.as_ref());
+            }
+            None => data.push(0),
+        }
+        data.extend_from_slice(&[0x7f; 16]); // the ELF follows
+        data
+    }
+
+    #[test]
+    fn reads_the_upgrade_authority() {
+        let key = Pubkey::new_unique();
+        assert_eq!(upgrade_authority(&program_data(Some(key))).unwrap(), Some(key));
+        assert_eq!(upgrade_authority(&program_data(None)).unwrap(), None);
+    }
+
+    #[test]
+    fn rejects_other_layouts() {
+        let key = Pubkey::new_unique();
+        let mut wrong_variant = program_data(Some(key));
+        wrong_variant[0] = 2;
+        assert!(upgrade_authority(&wrong_variant).is_err());
+        assert!(upgrade_authority(&program_data(Some(key))[..20]).is_err());
+        let mut bad_tag = program_data(Some(key));
+        bad_tag[12] = 2;
+        assert!(upgrade_authority(&bad_tag).is_err());
+        assert!(upgrade_authority(&[]).is_err());
+    }
+
+    #[test]
+    fn reads_the_programdata_address() {
+        let key = Pubkey::new_unique();
+        let mut data = vec![2, 0, 0, 0];
+        data.extend_from_slice(key.as_ref());
+        assert_eq!(programdata_address(&data).unwrap(), key);
+        data[0] = 3;
+        assert!(programdata_address(&data).is_err());
+        assert!(programdata_address(&[2, 0, 0, 0, 1]).is_err());
+    }
+}
