@@ -15,7 +15,11 @@ pub mod registry;
 /// The upgradeable loader's program-data account of `program_id` (holds the ELF and the
 /// upgrade authority).
 pub fn program_data_address(program_id: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[program_id.as_ref()], &solana_sdk_ids::bpf_loader_upgradeable::ID).0
+    Pubkey::find_program_address(
+        &[program_id.as_ref()],
+        &solana_sdk_ids::bpf_loader_upgradeable::ID,
+    )
+    .0
 }
 
 /// Decodes an Anchor account (discriminator + borsh) from raw account data.

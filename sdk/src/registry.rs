@@ -1,9 +1,9 @@
 //! Registry program: ids, PDAs and instruction builders.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-use registry::state::seeds;
 pub use registry::errors::RegistryError;
 pub use registry::instructions::{InitializeNetworkArgs, UpdateConfigArgs, VerifierSet};
+use registry::state::seeds;
 pub use registry::state::{FeeSchedule, NetworkConfig};
 
 use crate::{Instruction, Pubkey};
@@ -47,7 +47,10 @@ pub fn initialize_network(
 
 /// `update_config`, signed by the admin.
 pub fn update_config(admin: Pubkey, args: UpdateConfigArgs) -> Instruction {
-    let accounts = registry::accounts::UpdateConfig { config: config_address(), admin };
+    let accounts = registry::accounts::UpdateConfig {
+        config: config_address(),
+        admin,
+    };
     Instruction {
         program_id: PROGRAM_ID,
         accounts: accounts.to_account_metas(None),
@@ -57,7 +60,10 @@ pub fn update_config(admin: Pubkey, args: UpdateConfigArgs) -> Instruction {
 
 /// `accept_admin`, signed by the proposed admin.
 pub fn accept_admin(new_admin: Pubkey) -> Instruction {
-    let accounts = registry::accounts::AcceptAdmin { config: config_address(), new_admin };
+    let accounts = registry::accounts::AcceptAdmin {
+        config: config_address(),
+        new_admin,
+    };
     Instruction {
         program_id: PROGRAM_ID,
         accounts: accounts.to_account_metas(None),

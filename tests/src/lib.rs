@@ -29,7 +29,8 @@ pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 /// Anchor numbers a program's own errors from here.
 pub const ANCHOR_ERROR_OFFSET: u32 = 6000;
 /// `TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb`.
-pub const TOKEN_2022_PROGRAM_ID: Pubkey = Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+pub const TOKEN_2022_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
 
 /// Where `toolchain/build-sbf` puts the programs (override: `GPUNET_DEPLOY_DIR`).
 pub fn deploy_dir() -> PathBuf {
@@ -43,7 +44,10 @@ pub fn deploy_dir() -> PathBuf {
 pub fn program_elf(name: &str) -> Vec<u8> {
     let path = deploy_dir().join(format!("{name}.so"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("cannot read {} ({e}); build the programs first: toolchain/build-sbf", path.display())
+        panic!(
+            "cannot read {} ({e}); build the programs first: toolchain/build-sbf",
+            path.display()
+        )
     })
 }
 
@@ -140,7 +144,8 @@ impl Chain {
     pub fn empty() -> Self {
         let mut svm = LiteSVM::new();
         let deployer = Keypair::new();
-        svm.airdrop(&deployer.pubkey(), 100 * LAMPORTS_PER_SOL).expect("airdrop");
+        svm.airdrop(&deployer.pubkey(), 100 * LAMPORTS_PER_SOL)
+            .expect("airdrop");
         Chain { svm, deployer }
     }
 
@@ -150,14 +155,22 @@ impl Chain {
         self.deploy_elf(&program_elf(name), program_id, upgrade_authority);
     }
 
-    pub fn deploy_elf(&mut self, elf: &[u8], program_id: Pubkey, upgrade_authority: Option<Pubkey>) {
+    pub fn deploy_elf(
+        &mut self,
+        elf: &[u8],
+        program_id: Pubkey,
+        upgrade_authority: Option<Pubkey>,
+    ) {
         self.svm
             .add_program(program_id, elf)
             .unwrap_or_else(|e| panic!("loading program {program_id}: {e:?}"));
         // litesvm deploys without an upgrade authority; set it in the program-data
         // header: u32 variant (3 = ProgramData), u64 slot, Option<Pubkey>.
         let program_data = gpunet_sdk::program_data_address(&program_id);
-        let mut account = self.svm.get_account(&program_data).expect("program data account");
+        let mut account = self
+            .svm
+            .get_account(&program_data)
+            .expect("program data account");
         match upgrade_authority {
             Some(authority) => {
                 account.data[12] = 1;
@@ -165,18 +178,26 @@ impl Chain {
             }
             None => account.data[12] = 0,
         }
-        self.svm.set_account(program_data, account).expect("set program data");
+        self.svm
+            .set_account(program_data, account)
+            .expect("set program data");
     }
 
     /// A new keypair holding `sol` SOL.
     pub fn funded_keypair(&mut self, sol: u64) -> Keypair {
         let keypair = Keypair::new();
-        self.svm.airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL).expect("airdrop");
+        self.svm
+            .airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL)
+            .expect("airdrop");
         keypair
     }
 
     /// Sends `instructions` in one transaction; the first signer pays the fee.
-    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<Executed, Failed> {
+    pub fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Executed, Failed> {
         let payer = signers.first().expect("at least one signer").pubkey();
         let tx = Transaction::new_signed_with_payer(
             instructions,
@@ -195,7 +216,11 @@ impl Chain {
     pub fn execute(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Executed {
         match self.send(instructions, signers) {
             Ok(executed) => executed,
-            Err(failed) => panic!("transaction failed: {:?}\nlogs:\n{}", failed.error, failed.logs.join("\n")),
+            Err(failed) => panic!(
+                "transaction failed: {:?}\nlogs:\n{}",
+                failed.error,
+                failed.logs.join("\n")
+            ),
         }
     }
 
@@ -206,8 +231,11 @@ impl Chain {
     /// Decodes the Anchor account at `address`; panics if missing or malformed.
     #[track_caller]
     pub fn anchor_account<T: AccountDeserialize>(&self, address: &Pubkey) -> T {
-        let account = self.account(address).unwrap_or_else(|| panic!("no account at {address}"));
-        gpunet_sdk::decode_account(&account.data).unwrap_or_else(|e| panic!("decoding {address}: {e}"))
+        let account = self
+            .account(address)
+            .unwrap_or_else(|| panic!("no account at {address}"));
+        gpunet_sdk::decode_account(&account.data)
+            .unwrap_or_else(|e| panic!("decoding {address}: {e}"))
     }
 
     // --- tokens ---------------------------------------------------------------------
@@ -218,30 +246,28 @@ impl Chain {
     }
 
     /// A new mint of `token_program` (SPL Token or Token-2022, no extensions).
-    pub fn create_mint_of(&mut self, token_program: &Pubkey, authority: &Pubkey, decimals: u8) -> Pubkey {
+    pub fn create_mint_of(
+        &mut self,
+        token_program: &Pubkey,
+        authority: &Pubkey,
+        decimals: u8,
+    ) -> Pubkey {
         let mint = Keypair::new();
-        let space = spl_token_interface::state::Mint::LEN;
-        let lamports = self.svm.minimum_balance_for_rent_exemption(space);
-        let payer = self.funded_keypair(1);
-        let instructions = [
-            solana_system_interface::instruction::create_account(
-                &payer.pubkey(),
-                &mint.pubkey(),
-                lamports,
-                space as u64,
-                token_program,
-            ),
-            // The Token-2022 interface builds this instruction for either token program.
-            spl_token_2022_interface::instruction::initialize_mint2(
-                token_program,
-                &mint.pubkey(),
-                authority,
-                None,
-                decimals,
-            )
-            .expect("initialize_mint2"),
-        ];
-        self.execute(&instructions, &[&payer, &mint]);
+        // The Token-2022 interface builds this instruction for either token program.
+        let initialize = spl_token_2022_interface::instruction::initialize_mint2(
+            token_program,
+            &mint.pubkey(),
+            authority,
+            None,
+            decimals,
+        )
+        .expect("initialize_mint2");
+        self.create_token_program_account(
+            &mint,
+            token_program,
+            spl_token_interface::state::Mint::LEN,
+            initialize,
+        );
         mint.pubkey()
     }
 
@@ -252,30 +278,40 @@ impl Chain {
         (mint, authority)
     }
 
-    /// A new token account of `mint` owned by `owner`.
+    /// A new SPL Token account of `mint` owned by `owner`.
     pub fn create_token_account(&mut self, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
         let account = Keypair::new();
+        let initialize = spl_token_interface::instruction::initialize_account3(
+            &spl_token_interface::ID,
+            &account.pubkey(),
+            mint,
+            owner,
+        )
+        .expect("initialize_account3");
         let space = spl_token_interface::state::Account::LEN;
+        self.create_token_program_account(&account, &spl_token_interface::ID, space, initialize);
+        account.pubkey()
+    }
+
+    /// Creates `account` (rent-exempt, `space` bytes, owned by `token_program`) and runs
+    /// `initialize` on it in the same transaction.
+    fn create_token_program_account(
+        &mut self,
+        account: &Keypair,
+        token_program: &Pubkey,
+        space: usize,
+        initialize: Instruction,
+    ) {
         let lamports = self.svm.minimum_balance_for_rent_exemption(space);
         let payer = self.funded_keypair(1);
-        let instructions = [
-            solana_system_interface::instruction::create_account(
-                &payer.pubkey(),
-                &account.pubkey(),
-                lamports,
-                space as u64,
-                &spl_token_interface::ID,
-            ),
-            spl_token_interface::instruction::initialize_account3(
-                &spl_token_interface::ID,
-                &account.pubkey(),
-                mint,
-                owner,
-            )
-            .expect("initialize_account3"),
-        ];
-        self.execute(&instructions, &[&payer, &account]);
-        account.pubkey()
+        let create = solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            lamports,
+            space as u64,
+            token_program,
+        );
+        self.execute(&[create, initialize], &[&payer, account]);
     }
 
     pub fn mint_to(&mut self, mint: &Pubkey, authority: &Keypair, to: &Pubkey, amount: u64) {
@@ -294,8 +330,13 @@ impl Chain {
     /// Balance of an SPL token account, in base units.
     #[track_caller]
     pub fn token_balance(&self, account: &Pubkey) -> u64 {
-        let data = self.account(account).unwrap_or_else(|| panic!("no token account {account}")).data;
-        spl_token_interface::state::Account::unpack(&data).expect("token account").amount
+        let data = self
+            .account(account)
+            .unwrap_or_else(|| panic!("no token account {account}"))
+            .data;
+        spl_token_interface::state::Account::unpack(&data)
+            .expect("token account")
+            .amount
     }
 
     // --- time -----------------------------------------------------------------------

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use gpunet_sdk::registry::{self, FeeSchedule, InitializeNetworkArgs, UpdateConfigArgs, VerifierSet};
+use gpunet_sdk::registry::{
+    self, FeeSchedule, InitializeNetworkArgs, UpdateConfigArgs, VerifierSet,
+};
 use solana_signer::Signer;
 
 use crate::{Chain, Pubkey, deploy_dir};
@@ -27,39 +29,79 @@ pub fn measure() -> Vec<Measurement> {
     let (usdc, _) = chain.create_usdc();
     let stake_authority = chain.funded_keypair(1);
     let stake_mint = chain.create_mint(&stake_authority.pubkey(), 9);
-    let verifiers: Vec<Pubkey> = (0..4).map(|i| Pubkey::new_from_array([i + 1; 32])).collect();
+    let verifiers: Vec<Pubkey> = (0..4)
+        .map(|i| Pubkey::new_from_array([i + 1; 32]))
+        .collect();
 
     let args = InitializeNetworkArgs {
-        fees: FeeSchedule { renter_fee_bps: 25, supplier_fee_bps: 25, inference_fee_bps: 200 },
+        fees: FeeSchedule {
+            renter_fee_bps: 25,
+            supplier_fee_bps: 25,
+            inference_fee_bps: 200,
+        },
         epoch_seconds: 3600,
         treasury: Pubkey::new_from_array([9; 32]),
         verifiers: verifiers.clone(),
         verifier_quorum: 3,
     };
     let mut record = |instruction, case, executed: crate::Executed| {
-        out.push(Measurement { program: "registry", instruction, case, compute_units: executed.compute_units });
+        out.push(Measurement {
+            program: "registry",
+            instruction,
+            case,
+            compute_units: executed.compute_units,
+        });
     };
     let ix = registry::initialize_network(admin.pubkey(), usdc, stake_mint, args);
-    record("initialize_network", "4 verifiers, quorum 3", chain.execute(&[ix], &[&admin]));
-
-    let ix = registry::update_config(admin.pubkey(), UpdateConfigArgs { paused: Some(true), ..Default::default() });
-    record("update_config", "pause flag only", chain.execute(&[ix], &[&admin]));
+    record(
+        "initialize_network",
+        "4 verifiers, quorum 3",
+        chain.execute(&[ix], &[&admin]),
+    );
 
     let ix = registry::update_config(
         admin.pubkey(),
         UpdateConfigArgs {
-            fees: Some(FeeSchedule { renter_fee_bps: 50, supplier_fee_bps: 50, inference_fee_bps: 500 }),
+            paused: Some(true),
+            ..Default::default()
+        },
+    );
+    record(
+        "update_config",
+        "pause flag only",
+        chain.execute(&[ix], &[&admin]),
+    );
+
+    let ix = registry::update_config(
+        admin.pubkey(),
+        UpdateConfigArgs {
+            fees: Some(FeeSchedule {
+                renter_fee_bps: 50,
+                supplier_fee_bps: 50,
+                inference_fee_bps: 500,
+            }),
             epoch_seconds: Some(600),
             treasury: Some(Pubkey::new_from_array([8; 32])),
-            verifier_set: Some(VerifierSet { verifiers: verifiers.iter().rev().copied().collect(), quorum: 2 }),
+            verifier_set: Some(VerifierSet {
+                verifiers: verifiers.iter().rev().copied().collect(),
+                quorum: 2,
+            }),
             paused: Some(false),
             new_admin: Some(stake_authority.pubkey()),
         },
     );
-    record("update_config", "every field", chain.execute(&[ix], &[&admin]));
+    record(
+        "update_config",
+        "every field",
+        chain.execute(&[ix], &[&admin]),
+    );
 
     let ix = registry::accept_admin(stake_authority.pubkey());
-    record("accept_admin", "", chain.execute(&[ix], &[&stake_authority]));
+    record(
+        "accept_admin",
+        "",
+        chain.execute(&[ix], &[&stake_authority]),
+    );
     out
 }
 
@@ -78,7 +120,11 @@ pub fn markdown() -> String {
     let _ = writeln!(doc, "| program | instruction | case | compute units |");
     let _ = writeln!(doc, "|---|---|---|---:|");
     for m in measure() {
-        let _ = writeln!(doc, "| {} | `{}` | {} | {} |", m.program, m.instruction, m.case, m.compute_units);
+        let _ = writeln!(
+            doc,
+            "| {} | `{}` | {} | {} |",
+            m.program, m.instruction, m.case, m.compute_units
+        );
     }
     let _ = writeln!(doc, "\n## Program sizes\n");
     let _ = writeln!(doc, "| program | `.so` bytes |");

@@ -12,7 +12,10 @@ impl Rng {
 
     /// Seed from `GPUNET_TEST_SEED` if set, else `default`.
     pub fn from_env(default: u64) -> Self {
-        let seed = std::env::var("GPUNET_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+        let seed = std::env::var("GPUNET_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default);
         Rng(seed)
     }
 
@@ -36,8 +39,16 @@ impl Rng {
     /// their neighbours, all-ones, and the signed extremes.
     pub fn edgy_u64(&mut self) -> u64 {
         match self.below(8) {
-            0 => [0, 1, 2, u64::MAX, u64::MAX - 1, i64::MAX as u64, i64::MIN as u64, u32::MAX as u64]
-                [self.below(8) as usize],
+            0 => [
+                0,
+                1,
+                2,
+                u64::MAX,
+                u64::MAX - 1,
+                i64::MAX as u64,
+                i64::MIN as u64,
+                u32::MAX as u64,
+            ][self.below(8) as usize],
             1 => 1u64 << self.below(64),
             2 => (1u64 << self.below(64)).wrapping_sub(1),
             3 => self.next_u64() >> self.below(64),
@@ -48,12 +59,21 @@ impl Rng {
 
     pub fn edgy_u128(&mut self) -> u128 {
         match self.below(6) {
-            0 => [0, 1, u128::MAX, i128::MAX as u128, i128::MIN as u128, u64::MAX as u128, 1 << 64]
-                [self.below(7) as usize],
+            0 => [
+                0,
+                1,
+                u128::MAX,
+                i128::MAX as u128,
+                i128::MIN as u128,
+                u64::MAX as u128,
+                1 << 64,
+            ][self.below(7) as usize],
             1 => 1u128 << self.below(128),
             2 => u128::from(self.edgy_u64()),
             3 => (u128::from(self.edgy_u64()) << 64) | u128::from(self.edgy_u64()),
-            4 => (u128::from(self.next_u64()) << 64 | u128::from(self.next_u64())) >> self.below(128),
+            4 => {
+                (u128::from(self.next_u64()) << 64 | u128::from(self.next_u64())) >> self.below(128)
+            }
             _ => u128::from(self.next_u64()) << 64 | u128::from(self.next_u64()),
         }
     }

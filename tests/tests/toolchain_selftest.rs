@@ -11,7 +11,10 @@ use sbf_selftest::ops::{self, OP_DYN, OP_FMT, OP_MANY_ARGS, OP_MEM, OP_U64, OP_W
 use solana_instruction::Instruction;
 
 fn cases() -> usize {
-    std::env::var("GPUNET_SELFTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000)
+    std::env::var("GPUNET_SELFTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000)
 }
 
 struct Selftest {
@@ -27,18 +30,26 @@ impl Selftest {
         let program_id = Pubkey::new_unique();
         chain.deploy("sbf_selftest", program_id, None);
         let payer = chain.funded_keypair(1_000);
-        Selftest { chain, program_id, payer, compared: 0 }
+        Selftest {
+            chain,
+            program_id,
+            payer,
+            compared: 0,
+        }
     }
 
     /// Runs `input` on chain and natively; panics on any difference.
     fn compare(&mut self, input: Vec<u8>) {
-        let ix = Instruction { program_id: self.program_id, accounts: vec![], data: input.clone() };
+        let ix = Instruction {
+            program_id: self.program_id,
+            accounts: vec![],
+            data: input.clone(),
+        };
         let on_chain = self.chain.send(&[ix], &[&self.payer]);
         let native = ops::run(&input);
         match (on_chain, native) {
             (Ok(executed), Ok(expected)) => assert_eq!(
-                executed.return_data,
-                expected,
+                executed.return_data, expected,
                 "SBF and native results differ for input {input:02x?}\nlogs: {:#?}",
                 executed.logs
             ),

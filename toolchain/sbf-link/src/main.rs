@@ -159,16 +159,14 @@ fn split_output(args: &[OsString]) -> Result<(PathBuf, Vec<OsString>), String> {
 
 /// Whether rustc asked us to export `entrypoint` (a real program) rather than nothing.
 fn exports_entrypoint(args: &[OsString]) -> bool {
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == "--export-symbols" {
-            if let Some(path) = iter.next() {
-                let symbols = std::fs::read_to_string(Path::new(path)).unwrap_or_default();
-                return symbols.lines().any(|line| line.trim() == "entrypoint");
-            }
-        }
-    }
-    false
+    let Some(at) = args.iter().position(|arg| arg == "--export-symbols") else {
+        return false;
+    };
+    let Some(path) = args.get(at + 1) else {
+        return false;
+    };
+    let symbols = std::fs::read_to_string(Path::new(path)).unwrap_or_default();
+    symbols.lines().any(|line| line.trim() == "entrypoint")
 }
 
 /// Runs a tool, echoing its diagnostics, and fails if it fails OR if it printed any

@@ -14,8 +14,15 @@ pub struct AcceptAdmin<'info> {
 
 impl AcceptAdmin<'_> {
     pub fn validate(&self) -> Result<()> {
-        let pending = self.config.pending_admin.ok_or(RegistryError::NoPendingAdmin)?;
-        require_keys_eq!(pending, self.new_admin.key(), RegistryError::NotPendingAdmin);
+        let pending = self
+            .config
+            .pending_admin
+            .ok_or(RegistryError::NoPendingAdmin)?;
+        require_keys_eq!(
+            pending,
+            self.new_admin.key(),
+            RegistryError::NotPendingAdmin
+        );
         Ok(())
     }
 }
@@ -27,6 +34,10 @@ pub fn handler(ctx: Context<AcceptAdmin>) -> Result<()> {
     config.admin = ctx.accounts.new_admin.key();
     config.pending_admin = None;
 
-    emit!(AdminTransferred { config: config.key(), previous_admin, admin: config.admin });
+    emit!(AdminTransferred {
+        config: config.key(),
+        previous_admin,
+        admin: config.admin
+    });
     Ok(())
 }

@@ -41,7 +41,10 @@ impl UpdateConfigArgs {
             fees.validate()?;
         }
         if let Some(treasury) = self.treasury {
-            require!(treasury != Pubkey::default(), RegistryError::InvalidTreasury);
+            require!(
+                treasury != Pubkey::default(),
+                RegistryError::InvalidTreasury
+            );
         }
         if let Some(set) = &self.verifier_set {
             validate_verifiers(&set.verifiers, set.quorum)?;

@@ -20,7 +20,10 @@ impl InitializeNetworkArgs {
     pub fn validate(&self) -> Result<()> {
         self.fees.validate()?;
         validate_epoch_seconds(self.epoch_seconds)?;
-        require!(self.treasury != Pubkey::default(), RegistryError::InvalidTreasury);
+        require!(
+            self.treasury != Pubkey::default(),
+            RegistryError::InvalidTreasury
+        );
         validate_verifiers(&self.verifiers, self.verifier_quorum)
     }
 }
@@ -63,9 +66,16 @@ impl InitializeNetwork<'_> {
     /// the deployer and make themselves admin.
     pub fn validate(&self) -> Result<()> {
         let recorded = programdata_address(&self.program.try_borrow_data()?)?;
-        require_keys_eq!(recorded, self.program_data.key(), RegistryError::WrongProgramData);
+        require_keys_eq!(
+            recorded,
+            self.program_data.key(),
+            RegistryError::WrongProgramData
+        );
         let authority = upgrade_authority(&self.program_data.try_borrow_data()?)?;
-        require!(authority == Some(self.admin.key()), RegistryError::NotUpgradeAuthority);
+        require!(
+            authority == Some(self.admin.key()),
+            RegistryError::NotUpgradeAuthority
+        );
         Ok(())
     }
 }

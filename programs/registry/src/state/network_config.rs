@@ -16,7 +16,11 @@ pub struct FeeSchedule {
 
 impl FeeSchedule {
     pub fn validate(&self) -> Result<()> {
-        for fee in [self.renter_fee_bps, self.supplier_fee_bps, self.inference_fee_bps] {
+        for fee in [
+            self.renter_fee_bps,
+            self.supplier_fee_bps,
+            self.inference_fee_bps,
+        ] {
             require!(fee <= MAX_BPS, RegistryError::FeeTooHigh);
         }
         Ok(())
@@ -60,13 +64,21 @@ pub struct NetworkConfig {
 impl NetworkConfig {
     /// The epoch that contains unix time `now`.
     pub fn epoch_at(&self, now: i64) -> Result<u64> {
-        epoch_at(self.epoch_anchor, self.epoch_anchor_timestamp, self.epoch_seconds, now)
+        epoch_at(
+            self.epoch_anchor,
+            self.epoch_anchor_timestamp,
+            self.epoch_seconds,
+            now,
+        )
     }
 
     /// Changes the epoch length from the next epoch boundary on.
     pub fn set_epoch_seconds(&mut self, epoch_seconds: u32, now: i64) -> Result<()> {
         validate_epoch_seconds(epoch_seconds)?;
-        let next = self.epoch_at(now)?.checked_add(1).ok_or(RegistryError::Overflow)?;
+        let next = self
+            .epoch_at(now)?
+            .checked_add(1)
+            .ok_or(RegistryError::Overflow)?;
         let next_start = epoch_start(
             self.epoch_anchor,
             self.epoch_anchor_timestamp,
@@ -89,12 +101,24 @@ pub fn validate_epoch_seconds(epoch_seconds: u32) -> Result<()> {
 }
 
 pub fn validate_verifiers(verifiers: &[Pubkey], quorum: u8) -> Result<()> {
-    require!(verifiers.len() <= MAX_VERIFIERS, RegistryError::TooManyVerifiers);
+    require!(
+        verifiers.len() <= MAX_VERIFIERS,
+        RegistryError::TooManyVerifiers
+    );
     for (i, verifier) in verifiers.iter().enumerate() {
-        require!(*verifier != Pubkey::default(), RegistryError::InvalidVerifier);
-        require!(!verifiers[..i].contains(verifier), RegistryError::DuplicateVerifier);
+        require!(
+            *verifier != Pubkey::default(),
+            RegistryError::InvalidVerifier
+        );
+        require!(
+            !verifiers[..i].contains(verifier),
+            RegistryError::DuplicateVerifier
+        );
     }
-    require!(usize::from(quorum) <= verifiers.len(), RegistryError::QuorumTooHigh);
+    require!(
+        usize::from(quorum) <= verifiers.len(),
+        RegistryError::QuorumTooHigh
+    );
     Ok(())
 }
 
@@ -115,7 +139,9 @@ pub fn epoch_start(anchor: u64, anchor_ts: i64, seconds: u32, epoch: u64) -> Res
     let since_anchor = epoch.checked_sub(anchor).ok_or(RegistryError::Overflow)?;
     let offset = u128::from(since_anchor) * u128::from(seconds);
     let offset = i64::try_from(offset).map_err(|_| RegistryError::Overflow)?;
-    Ok(anchor_ts.checked_add(offset).ok_or(RegistryError::Overflow)?)
+    Ok(anchor_ts
+        .checked_add(offset)
+        .ok_or(RegistryError::Overflow)?)
 }
 
 #[cfg(test)]
@@ -129,7 +155,11 @@ mod tests {
             payment_mint: Pubkey::new_unique(),
             stake_mint: Pubkey::new_unique(),
             treasury: Pubkey::new_unique(),
-            fees: FeeSchedule { renter_fee_bps: 25, supplier_fee_bps: 25, inference_fee_bps: 200 },
+            fees: FeeSchedule {
+                renter_fee_bps: 25,
+                supplier_fee_bps: 25,
+                inference_fee_bps: 200,
+            },
             epoch_seconds: seconds,
             epoch_anchor: 0,
             epoch_anchor_timestamp: genesis,
@@ -155,7 +185,11 @@ mod tests {
         let mut c = config(3600, 0);
         // In epoch 2 (t = 7,300), shorten epochs to 60 s.
         c.set_epoch_seconds(60, 7_300).unwrap();
-        assert_eq!(c.epoch_at(7_300).unwrap(), 2, "the running epoch is unchanged");
+        assert_eq!(
+            c.epoch_at(7_300).unwrap(),
+            2,
+            "the running epoch is unchanged"
+        );
         assert_eq!(c.epoch_at(10_799).unwrap(), 2, "and runs to its old end");
         assert_eq!(c.epoch_at(10_800).unwrap(), 3);
         assert_eq!(c.epoch_at(10_860).unwrap(), 4);
@@ -188,9 +222,16 @@ mod tests {
 
     #[test]
     fn fee_bounds() {
-        let ok = FeeSchedule { renter_fee_bps: 10_000, supplier_fee_bps: 0, inference_fee_bps: 1 };
+        let ok = FeeSchedule {
+            renter_fee_bps: 10_000,
+            supplier_fee_bps: 0,
+            inference_fee_bps: 1,
+        };
         assert!(ok.validate().is_ok());
-        let bad = FeeSchedule { inference_fee_bps: 10_001, ..ok };
+        let bad = FeeSchedule {
+            inference_fee_bps: 10_001,
+            ..ok
+        };
         assert!(bad.validate().is_err());
     }
 }

@@ -19,7 +19,10 @@ fn variant(data: &[u8]) -> Option<u32> {
 
 /// The program-data address recorded in an upgradeable program account.
 pub fn programdata_address(program_account_data: &[u8]) -> Result<Pubkey> {
-    require!(variant(program_account_data) == Some(PROGRAM_VARIANT), RegistryError::WrongProgramData);
+    require!(
+        variant(program_account_data) == Some(PROGRAM_VARIANT),
+        RegistryError::WrongProgramData
+    );
     let bytes: [u8; 32] = program_account_data
         .get(4..36)
         .and_then(|b| b.try_into().ok())
@@ -29,7 +32,10 @@ pub fn programdata_address(program_account_data: &[u8]) -> Result<Pubkey> {
 
 /// The upgrade authority recorded in a program-data account (`None`: immutable).
 pub fn upgrade_authority(program_data: &[u8]) -> Result<Option<Pubkey>> {
-    require!(variant(program_data) == Some(PROGRAM_DATA_VARIANT), RegistryError::WrongProgramData);
+    require!(
+        variant(program_data) == Some(PROGRAM_DATA_VARIANT),
+        RegistryError::WrongProgramData
+    );
     match program_data.get(12) {
         Some(0) => Ok(None),
         Some(1) => {
@@ -64,7 +70,10 @@ mod tests {
     #[test]
     fn reads_the_upgrade_authority() {
         let key = Pubkey::new_unique();
-        assert_eq!(upgrade_authority(&program_data(Some(key))).unwrap(), Some(key));
+        assert_eq!(
+            upgrade_authority(&program_data(Some(key))).unwrap(),
+            Some(key)
+        );
         assert_eq!(upgrade_authority(&program_data(None)).unwrap(), None);
     }
 

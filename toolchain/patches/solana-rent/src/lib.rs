@@ -341,7 +341,11 @@ fn integer_times_f64(value: u64, bits: u64) -> u64 {
     let fraction = bits & ((1u64 << 52) - 1);
     if exponent == 0x7ff {
         // NaN -> 0; +inf -> saturate (unless value is 0); -inf -> 0.
-        return if fraction != 0 || negative || value == 0 { 0 } else { u64::MAX };
+        return if fraction != 0 || negative || value == 0 {
+            0
+        } else {
+            u64::MAX
+        };
     }
     if negative || value == 0 || (exponent == 0 && fraction == 0) {
         return 0;
@@ -386,7 +390,16 @@ mod integer_times_f64_tests {
             (1.25, 1 << 50),
         ];
         for (threshold, exact_limit) in cases {
-            for value in [0u64, 1, 3_480, 6_960, 1_000_000, 890_880, 1 << 40, (1 << 53) - 1] {
+            for value in [
+                0u64,
+                1,
+                3_480,
+                6_960,
+                1_000_000,
+                890_880,
+                1 << 40,
+                (1 << 53) - 1,
+            ] {
                 if value >= exact_limit {
                     continue;
                 }

@@ -36,10 +36,18 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
     fn u64(&mut self) -> Result<u64, SelftestError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| SelftestError::ShortInput)?))
+        Ok(u64::from_le_bytes(
+            self.take(8)?
+                .try_into()
+                .map_err(|_| SelftestError::ShortInput)?,
+        ))
     }
     fn u128(&mut self) -> Result<u128, SelftestError> {
-        Ok(u128::from_le_bytes(self.take(16)?.try_into().map_err(|_| SelftestError::ShortInput)?))
+        Ok(u128::from_le_bytes(
+            self.take(16)?
+                .try_into()
+                .map_err(|_| SelftestError::ShortInput)?,
+        ))
     }
 }
 
@@ -293,9 +301,26 @@ fn fmt_ops(a: u64, b: i64, text: &[u8]) -> Vec<u8> {
     let memo = String::from_utf8_lossy(text);
     let mut s = String::with_capacity(512);
     let wide = u128::from(a) * u128::from(a.rotate_left(17)) + 7;
-    let _ = write!(s, "{a}|{b:+}|{a:#x}|{b:>24}|{a:<22}|{a:^30}|{b:020}|{wide}|");
-    let _ = write!(s, "{:?}|", Receipt { seq: a, amount: b, memo: &memo, tags: [1, 2, 3] });
-    let _ = write!(s, "{:#010b}|{}", (a & 0xff) as u8, i128::from(b) * -1_000_000_007);
+    let _ = write!(
+        s,
+        "{a}|{b:+}|{a:#x}|{b:>24}|{a:<22}|{a:^30}|{b:020}|{wide}|"
+    );
+    let _ = write!(
+        s,
+        "{:?}|",
+        Receipt {
+            seq: a,
+            amount: b,
+            memo: &memo,
+            tags: [1, 2, 3]
+        }
+    );
+    let _ = write!(
+        s,
+        "{:#010b}|{}",
+        (a & 0xff) as u8,
+        i128::from(b) * -1_000_000_007
+    );
     s.truncate(MAX_OUTPUT);
     s.into_bytes()
 }
@@ -308,7 +333,10 @@ mod tests {
     fn rejects_unknown_ops_and_short_inputs() {
         assert_eq!(run(&[200]), Err(SelftestError::UnknownOp));
         assert_eq!(run(&[OP_U64, 1, 2]), Err(SelftestError::ShortInput));
-        assert_eq!(run(&[OP_MEM, 4, 3, 0, 2, 0, 1, 2, 3, 4]), Err(SelftestError::BadMemRange));
+        assert_eq!(
+            run(&[OP_MEM, 4, 3, 0, 2, 0, 1, 2, 3, 4]),
+            Err(SelftestError::BadMemRange)
+        );
     }
 
     #[test]
