@@ -195,6 +195,54 @@ fn substituted_program_data_is_rejected() {
 }
 
 #[test]
+fn substituted_program_account_is_rejected() {
+    // The attacker's own upgradeable program, whose program data names the attacker.
+    let mut network = Network::new();
+    let attacker = network.chain.funded_keypair(10);
+    let other_program = Pubkey::new_unique();
+    network.chain.deploy("registry", other_program, Some(attacker.pubkey()));
+    let mut ix = registry::initialize_network(
+        attacker.pubkey(),
+        network.payment_mint,
+        network.stake_mint,
+        network.args(),
+    );
+    for meta in ix.accounts.iter_mut() {
+        if meta.pubkey == registry::PROGRAM_ID {
+            meta.pubkey = other_program;
+        } else if meta.pubkey == registry::program_data_address() {
+            meta.pubkey = gpunet_sdk::program_data_address(&other_program);
+        }
+    }
+    let result = network.chain.send(&[ix], &[&attacker]).map(drop);
+    assert_rejected(result, anchor(AnchorError::ConstraintAddress));
+}
+
+#[test]
+fn forged_program_data_not_owned_by_the_loader_is_rejected() {
+    // An account with the program-data layout naming the attacker, owned by the system
+    // program, placed where the real program data is expected.
+    let mut network = Network::new();
+    let attacker = network.chain.funded_keypair(10);
+    let real = registry::program_data_address();
+    let mut forged = network.chain.account(&real).expect("program data");
+    forged.data[13..45].copy_from_slice(attacker.pubkey().as_ref());
+    forged.owner = Pubkey::default();
+    let fake_address = Pubkey::new_unique();
+    network.chain.svm.set_account(fake_address, forged).unwrap();
+    let mut ix = registry::initialize_network(
+        attacker.pubkey(),
+        network.payment_mint,
+        network.stake_mint,
+        network.args(),
+    );
+    let slot = ix.accounts.iter().position(|m| m.pubkey == real).unwrap();
+    ix.accounts[slot].pubkey = fake_address;
+    let result = network.chain.send(&[ix], &[&attacker]).map(drop);
+    assert_rejected(result, anchor(AnchorError::ConstraintOwner));
+}
+
+#[test]
 fn network_cannot_be_initialized_twice() {
     let (mut network, admin) = Network::initialized();
     let before = network.config();
@@ -551,9 +599,8 @@ fn epoch_length_change_takes_effect_at_the_next_boundary() {
     let (mut network, admin) = Network::initialized();
     let genesis = network.config().genesis_timestamp;
     // Half way through epoch 2.
-    network
-        .chain
-        .warp_seconds(2 * i64::from(EPOCH_SECONDS) + 1800);
+    network.chain.warp_epochs(2, EPOCH_SECONDS);
+    network.chain.warp_seconds(1800);
     network
         .update(
             &admin,
