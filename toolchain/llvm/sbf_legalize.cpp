@@ -25,7 +25,11 @@
 //  * sdiv/srem of <= 64 bits (BPF v1/v2 have no signed division): udiv/urem on
 //    magnitudes plus sign fix-up.  Wider div/rem must already have been
 //    expanded by `expand-ir-insts` with -expand-div-rem-bits=64 (run BEFORE
-//    this pass; its output -- i128 shifts, ctlz -- is then legalised here).
+//    this pass; its output -- i128 shifts, ctlz -- is then legalised here),
+//    except division by a constant +-2^k, which that pass skips and this one
+//    turns into biased shifts.
+//  * mul iN for N > 128 (multiples of 64): 64-bit limb schoolbook (LLVM forms
+//    mul i256 for u128 division by a constant).
 //  * llvm.memcpy/memmove/memset with a non-constant length or a length above
 //    MemInlineMax (64 bytes) become `nobuiltin` calls to the module's own
 //    memcpy/memmove/memset (declared if absent -> unresolved for the linker).
@@ -157,6 +161,7 @@ private:
   Value *mulHi64(IRBuilder<> &B, Value *A, Value *C);
   Value *mul128(IRBuilder<> &B, Value *A, Value *C);
   Value *mulWide(IRBuilder<> &B, Value *A, Value *C, unsigned Bits);
+  Value *divByPowerOfTwo(IRBuilder<> &B, Instruction *I);
   Halves shift128(IRBuilder<> &B, unsigned Opc, Halves X, Value *N);
   Value *shift128(IRBuilder<> &B, unsigned Opc, Value *X, Value *Amt);
   std::pair<Value *, Value *> mulOverflow(IRBuilder<> &B, Intrinsic::ID ID,
@@ -486,6 +491,40 @@ Value *Legalizer::mulWide(IRBuilder<> &B, Value *A, Value *C, unsigned Bits) {
   return R;
 }
 
+// Wide div/rem by a constant +-2^k, which LLVM's expand-ir-insts deliberately
+// skips (it leaves them to backend peepholes that upstream BPF lacks for i128).
+// Signed division truncates toward zero: bias negative dividends by 2^k - 1.
+// Only constant shifts are emitted; llc lowers those. Returns null otherwise.
+Value *Legalizer::divByPowerOfTwo(IRBuilder<> &B, Instruction *I) {
+  auto *CI = dyn_cast<ConstantInt>(I->getOperand(1));
+  if (!CI)
+    return nullptr;
+  unsigned Op = I->getOpcode();
+  bool Signed = Op == Instruction::SDiv || Op == Instruction::SRem;
+  bool Div = Op == Instruction::SDiv || Op == Instruction::UDiv;
+  APInt D = Signed ? CI->getValue().abs() : CI->getValue();
+  if (!D.isPowerOf2()) // abs(INT_MIN) reads as 2^(N-1) here: still a power of 2
+    return nullptr;
+  unsigned K = D.logBase2(), Bits = I->getType()->getIntegerBitWidth();
+  Value *X = I->getOperand(0);
+  Type *Ty = I->getType();
+  if (!Signed)
+    return Div ? (K ? B.CreateLShr(X, K) : X)
+               : B.CreateAnd(X, ConstantInt::get(Ty, D - 1));
+  bool Negative = CI->getValue().isNegative();
+  Value *Q;
+  if (K == 0) {
+    Q = X;
+  } else {
+    Value *Sign = B.CreateAShr(X, Bits - 1);            // 0 or -1
+    Value *Bias = B.CreateLShr(Sign, Bits - K);          // 0 or 2^k - 1
+    Q = B.CreateAShr(B.CreateAdd(X, Bias), K);
+  }
+  if (!Div) // x - trunc(x / 2^k) * 2^k; the divisor's sign does not matter
+    return K ? B.CreateSub(X, B.CreateShl(Q, K)) : ConstantInt::get(Ty, 0);
+  return Negative ? B.CreateNeg(Q) : Q;
+}
+
 // i128 shift by N (i64, only N mod 128 matters).  Works on m = N & 63 so no
 // 64-bit shift is ever out of range; bit 6 of N selects the "big" form.
 Halves Legalizer::shift128(IRBuilder<> &B, unsigned Opc, Halves X, Value *N) {
@@ -641,7 +680,14 @@ void Legalizer::expandFunction(Function &F) {
         Value *R = Div ? B.CreateUDiv(UA, UC) : B.CreateURem(UA, UC);
         Value *Flip = Div ? B.CreateXor(NA, NC) : NA; // rem takes a's sign
         New = B.CreateSelect(Flip, B.CreateNeg(R), R);
+      } else if (Bits > 64) {
+        New = divByPowerOfTwo(B, I);
       }
+      break;
+    case Instruction::UDiv:
+    case Instruction::URem:
+      if (Bits > 64)
+        New = divByPowerOfTwo(B, I);
       break;
     case Instruction::Call:
     case Instruction::Invoke:

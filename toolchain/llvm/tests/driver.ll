@@ -29,6 +29,8 @@ declare void @c_sret(ptr, i64, i64, i64, i64)
 declare void @c_invoke(ptr, i64, i64, i64, i64)
 declare void @c_mem(ptr, i64, i64, i64, i64)
 declare void @c_mul256(ptr, i64, i64, i64, i64)
+declare void @c_div2k(ptr, i64, i64, i64, i64)
+declare void @c_div2k_min(ptr, i64, i64, i64, i64)
 
 @n0 = private constant [9 x i8] c"umulo64\00\00"
 @n1 = private constant [9 x i8] c"smulo64\00\00"
@@ -50,8 +52,10 @@ declare void @c_mul256(ptr, i64, i64, i64, i64)
 @n17 = private constant [9 x i8] c"invoke\00\00\00"
 @n18 = private constant [9 x i8] c"mem\00\00\00\00\00\00"
 @n19 = private constant [9 x i8] c"mul256\00\00\00"
+@n20 = private constant [9 x i8] c"div2k\00\00\00\00"
+@n21 = private constant [9 x i8] c"div2kmin\00"
 
-@cases = private constant [20 x %case] [
+@cases = private constant [22 x %case] [
   %case { ptr @n0, ptr @c_umulo64 }, %case { ptr @n1, ptr @c_smulo64 },
   %case { ptr @n2, ptr @c_mul128 }, %case { ptr @n3, ptr @c_shl128 },
   %case { ptr @n4, ptr @c_lshr128 }, %case { ptr @n5, ptr @c_ashr128 },
@@ -61,7 +65,8 @@ declare void @c_mul256(ptr, i64, i64, i64, i64)
   %case { ptr @n12, ptr @c_smulo128 }, %case { ptr @n13, ptr @c_fsh128 },
   %case { ptr @n14, ptr @c_args }, %case { ptr @n15, ptr @c_loop },
   %case { ptr @n16, ptr @c_sret }, %case { ptr @n17, ptr @c_invoke },
-  %case { ptr @n18, ptr @c_mem }, %case { ptr @n19, ptr @c_mul256 } ]
+  %case { ptr @n18, ptr @c_mem }, %case { ptr @n19, ptr @c_mul256 },
+  %case { ptr @n20, ptr @c_div2k }, %case { ptr @n21, ptr @c_div2k_min } ]
 
 @edges = private constant [12 x i64] [i64 0, i64 1, i64 2, i64 63, i64 64,
   i64 127, i64 9223372036854775807, i64 -9223372036854775808, i64 -1,
@@ -132,7 +137,7 @@ define internal i64 @edge(i64 %i) {
 define i32 @main(i32 %argc, ptr %argv) {
 entry:
   %out = alloca [4 x i64], align 16
-  %hashes = alloca [20 x i64], align 8
+  %hashes = alloca [22 x i64], align 8
   call void @llvm.memset.p0.i64(ptr %hashes, i8 0, i64 152, i1 false)
   %has = icmp sgt i32 %argc, 1
   br i1 %has, label %parse, label %start
@@ -175,10 +180,10 @@ run:
 case:
   %c = phi i64 [ 0, %run ], [ %c1, %case ]
   call void @llvm.memset.p0.i64(ptr %out, i8 0, i64 32, i1 false)
-  %fpp = getelementptr [20 x %case], ptr @cases, i64 0, i64 %c, i32 1
+  %fpp = getelementptr [22 x %case], ptr @cases, i64 0, i64 %c, i32 1
   %fp = load ptr, ptr %fpp
   call void %fp(ptr %out, i64 %r0, i64 %r1, i64 %r2, i64 %r3)
-  %hp = getelementptr [20 x i64], ptr %hashes, i64 0, i64 %c
+  %hp = getelementptr [22 x i64], ptr %hashes, i64 0, i64 %c
   %h0 = load i64, ptr %hp
   %o0 = load i64, ptr %out
   %o1p = getelementptr i64, ptr %out, i64 1
@@ -193,7 +198,7 @@ case:
   %h4 = call i64 @mix(i64 %h3, i64 %o3)
   store i64 %h4, ptr %hp
   %c1 = add i64 %c, 1
-  %cdone = icmp eq i64 %c1, 20
+  %cdone = icmp eq i64 %c1, 22
   br i1 %cdone, label %iter.end, label %case
 
 iter.end:
@@ -205,20 +210,20 @@ iter.end:
   br i1 %pr, label %print, label %next
 print:
   %pc = phi i64 [ 0, %iter.end ], [ %pc1, %print ]
-  %np = getelementptr [20 x %case], ptr @cases, i64 0, i64 %pc, i32 0
+  %np = getelementptr [22 x %case], ptr @cases, i64 0, i64 %pc, i32 0
   %name = load ptr, ptr %np
-  %php = getelementptr [20 x i64], ptr %hashes, i64 0, i64 %pc
+  %php = getelementptr [22 x i64], ptr %hashes, i64 0, i64 %pc
   %ph = load i64, ptr %php
   %chn = lshr i64 %it, 10
   call i32 (ptr, ...) @printf(ptr @fmt, ptr %name, i64 %chn, i64 %ph)
   %pc1 = add i64 %pc, 1
-  %pdone = icmp eq i64 %pc1, 20
+  %pdone = icmp eq i64 %pc1, 22
   br i1 %pdone, label %next, label %print
 next:
   %more = icmp ult i64 %it1, %total
   br i1 %more, label %iter, label %done
 done:
-  call i32 (ptr, ...) @printf(ptr @fmtn, i64 %total, i64 20)
+  call i32 (ptr, ...) @printf(ptr @fmtn, i64 %total, i64 22)
   ret i32 0
 }
 

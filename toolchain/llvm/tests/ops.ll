@@ -107,6 +107,36 @@ define void @c_mul256(ptr %o, i64 %r0, i64 %r1, i64 %r2, i64 %r3) {
   ret void
 }
 
+; ---- wide div/rem by constant powers of two (left alone by expand-ir-insts) ----
+define void @c_div2k(ptr %o, i64 %r0, i64 %r1, i64 %r2, i64 %r3) {
+  %a = call i128 @w128(i64 %r0, i64 %r1)
+  %q = sdiv i128 %a, 16
+  %r = srem i128 %a, -8
+  %q2 = sdiv i128 %a, -4
+  %u = udiv i128 %a, 1180591620717411303424 ; 2^70
+  %m = urem i128 %a, 32
+  %x1 = xor i128 %q2, %u
+  %x2 = add i128 %x1, %m
+  call void @put128(ptr %o, i64 0, i128 %q)
+  %y = xor i128 %r, %x2
+  call void @put128(ptr %o, i64 2, i128 %y)
+  ret void
+}
+
+define void @c_div2k_min(ptr %o, i64 %r0, i64 %r1, i64 %r2, i64 %r3) {
+  %a = call i128 @w128(i64 %r2, i64 %r3)
+  ; divisor i128::MIN, and +1 (k = 0)
+  %q = sdiv i128 %a, -170141183460469231731687303715884105728
+  %r = srem i128 %a, -170141183460469231731687303715884105728
+  %one = sdiv i128 %a, 1
+  %z = srem i128 %a, 1
+  %s = add i128 %one, %z
+  call void @put128(ptr %o, i64 0, i128 %q)
+  %y = xor i128 %r, %s
+  call void @put128(ptr %o, i64 2, i128 %y)
+  ret void
+}
+
 ; ---- i128 shifts by variable amounts 0..127 ---------------------------------
 define void @c_shl128(ptr %o, i64 %r0, i64 %r1, i64 %r2, i64 %r3) {
   %x = call i128 @w128(i64 %r0, i64 %r1)

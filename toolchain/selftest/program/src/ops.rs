@@ -118,6 +118,10 @@ fn wide_ops(a: u128, b: u128, shift: u8) -> Vec<u8> {
     let small = (b as u64) | 1;
     out.extend_from_slice(&(a / u128::from(small)).to_le_bytes());
     out.extend_from_slice(&(a % u128::from(small)).to_le_bytes());
+    // Constant power-of-two divisors: LLVM's division expansion leaves these alone.
+    out.extend_from_slice(&(ia / 16).to_le_bytes());
+    out.extend_from_slice(&(ia % -8).to_le_bytes());
+    out.extend_from_slice(&(a / (1 << 70)).to_le_bytes());
     out.extend_from_slice(&(a << s).to_le_bytes());
     out.extend_from_slice(&(a >> s).to_le_bytes());
     out.extend_from_slice(&(ia >> s).to_le_bytes());
