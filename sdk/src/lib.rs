@@ -12,6 +12,9 @@ pub use solana_instruction::{AccountMeta, Instruction};
 
 pub mod registry;
 
+/// The upgradeable loader's account headers (program and program data).
+pub use ::registry::state::upgradeable_loader;
+
 /// The upgradeable loader's program-data account of `program_id` (holds the ELF and the
 /// upgrade authority).
 pub fn program_data_address(program_id: &Pubkey) -> Pubkey {

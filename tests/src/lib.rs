@@ -164,20 +164,13 @@ impl Chain {
         self.svm
             .add_program(program_id, elf)
             .unwrap_or_else(|e| panic!("loading program {program_id}: {e:?}"));
-        // litesvm deploys without an upgrade authority; set it in the program-data
-        // header: u32 variant (3 = ProgramData), u64 slot, Option<Pubkey>.
+        // litesvm deploys without an upgrade authority; set it in the program-data header.
         let program_data = gpunet_sdk::program_data_address(&program_id);
         let mut account = self
             .svm
             .get_account(&program_data)
             .expect("program data account");
-        match upgrade_authority {
-            Some(authority) => {
-                account.data[12] = 1;
-                account.data[13..45].copy_from_slice(authority.as_ref());
-            }
-            None => account.data[12] = 0,
-        }
+        gpunet_sdk::upgradeable_loader::set_upgrade_authority(&mut account.data, upgrade_authority);
         self.svm
             .set_account(program_data, account)
             .expect("set program data");

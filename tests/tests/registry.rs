@@ -6,6 +6,7 @@ use gpunet_sdk::registry::{
     self, FeeSchedule, InitializeNetworkArgs, NetworkConfig, RegistryError, UpdateConfigArgs,
     VerifierSet,
 };
+use gpunet_sdk::upgradeable_loader::set_upgrade_authority;
 use gpunet_tests::{Chain, Failed, InstructionError, Pubkey, TOKEN_2022_PROGRAM_ID};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -71,6 +72,38 @@ impl Network {
             .initialize_as(&admin, args)
             .expect("initialize_network");
         (network, admin)
+    }
+
+    /// A copy of the registry deployed at a new address with `attacker` as its upgrade
+    /// authority: a genuine upgradeable program whose program data names the attacker.
+    fn attacker_program(&mut self, attacker: &Keypair) -> Pubkey {
+        let program = Pubkey::new_unique();
+        self.chain
+            .deploy("registry", program, Some(attacker.pubkey()));
+        program
+    }
+
+    /// `initialize_network` signed by `signer`, with each account `from` replaced by `to`.
+    fn initialize_substituting(
+        &mut self,
+        signer: &Keypair,
+        substitutions: &[(Pubkey, Pubkey)],
+    ) -> Result<(), Failed> {
+        let mut ix = registry::initialize_network(
+            signer.pubkey(),
+            self.payment_mint,
+            self.stake_mint,
+            self.args(),
+        );
+        for (from, to) in substitutions {
+            let meta = ix
+                .accounts
+                .iter_mut()
+                .find(|meta| meta.pubkey == *from)
+                .unwrap_or_else(|| panic!("{from} is not an account of initialize_network"));
+            meta.pubkey = *to;
+        }
+        self.chain.send(&[ix], &[signer]).map(drop)
     }
 
     fn config(&self) -> NetworkConfig {
@@ -170,51 +203,30 @@ fn immutable_program_cannot_be_initialized_by_anyone() {
 
 #[test]
 fn substituted_program_data_is_rejected() {
-    // Another program whose upgrade authority is the attacker.
     let mut network = Network::new();
     let attacker = network.chain.funded_keypair(10);
-    let other_program = Pubkey::new_unique();
-    network
-        .chain
-        .deploy("registry", other_program, Some(attacker.pubkey()));
-    let mut ix = registry::initialize_network(
-        attacker.pubkey(),
-        network.payment_mint,
-        network.stake_mint,
-        network.args(),
-    );
-    let program_data = registry::program_data_address();
-    let slot = ix
-        .accounts
-        .iter()
-        .position(|m| m.pubkey == program_data)
-        .expect("program data meta");
-    ix.accounts[slot].pubkey = gpunet_sdk::program_data_address(&other_program);
-    let result = network.chain.send(&[ix], &[&attacker]).map(drop);
+    let other_program = network.attacker_program(&attacker);
+    let substitutions = [(
+        registry::program_data_address(),
+        gpunet_sdk::program_data_address(&other_program),
+    )];
+    let result = network.initialize_substituting(&attacker, &substitutions);
     assert_rejected(result, code(RegistryError::WrongProgramData));
 }
 
 #[test]
 fn substituted_program_account_is_rejected() {
-    // The attacker's own upgradeable program, whose program data names the attacker.
     let mut network = Network::new();
     let attacker = network.chain.funded_keypair(10);
-    let other_program = Pubkey::new_unique();
-    network.chain.deploy("registry", other_program, Some(attacker.pubkey()));
-    let mut ix = registry::initialize_network(
-        attacker.pubkey(),
-        network.payment_mint,
-        network.stake_mint,
-        network.args(),
-    );
-    for meta in ix.accounts.iter_mut() {
-        if meta.pubkey == registry::PROGRAM_ID {
-            meta.pubkey = other_program;
-        } else if meta.pubkey == registry::program_data_address() {
-            meta.pubkey = gpunet_sdk::program_data_address(&other_program);
-        }
-    }
-    let result = network.chain.send(&[ix], &[&attacker]).map(drop);
+    let other_program = network.attacker_program(&attacker);
+    let substitutions = [
+        (registry::PROGRAM_ID, other_program),
+        (
+            registry::program_data_address(),
+            gpunet_sdk::program_data_address(&other_program),
+        ),
+    ];
+    let result = network.initialize_substituting(&attacker, &substitutions);
     assert_rejected(result, anchor(AnchorError::ConstraintAddress));
 }
 
@@ -226,19 +238,11 @@ fn forged_program_data_not_owned_by_the_loader_is_rejected() {
     let attacker = network.chain.funded_keypair(10);
     let real = registry::program_data_address();
     let mut forged = network.chain.account(&real).expect("program data");
-    forged.data[13..45].copy_from_slice(attacker.pubkey().as_ref());
+    set_upgrade_authority(&mut forged.data, Some(attacker.pubkey()));
     forged.owner = Pubkey::default();
     let fake_address = Pubkey::new_unique();
     network.chain.svm.set_account(fake_address, forged).unwrap();
-    let mut ix = registry::initialize_network(
-        attacker.pubkey(),
-        network.payment_mint,
-        network.stake_mint,
-        network.args(),
-    );
-    let slot = ix.accounts.iter().position(|m| m.pubkey == real).unwrap();
-    ix.accounts[slot].pubkey = fake_address;
-    let result = network.chain.send(&[ix], &[&attacker]).map(drop);
+    let result = network.initialize_substituting(&attacker, &[(real, fake_address)]);
     assert_rejected(result, anchor(AnchorError::ConstraintOwner));
 }
 

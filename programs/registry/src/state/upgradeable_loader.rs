@@ -6,12 +6,20 @@
 //!   Program:     u32 variant = 2, programdata address (32 bytes)
 //!   ProgramData: u32 variant = 3, u64 slot, Option<Pubkey> upgrade authority (1 + 32 bytes)
 
+use std::ops::Range;
+
 use anchor_lang::prelude::*;
 
 use crate::errors::RegistryError;
 
 const PROGRAM_VARIANT: u32 = 2;
 const PROGRAM_DATA_VARIANT: u32 = 3;
+/// Program account: the program-data address.
+const PROGRAMDATA_ADDRESS: Range<usize> = 4..36;
+/// Program-data account: the `Option` tag of the upgrade authority (0 none, 1 some)...
+pub const AUTHORITY_TAG_OFFSET: usize = 12;
+/// ...and the authority itself when the tag is 1.
+pub const AUTHORITY: Range<usize> = 13..45;
 
 fn variant(data: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(data.get(0..4)?.try_into().ok()?))
@@ -24,7 +32,7 @@ pub fn programdata_address(program_account_data: &[u8]) -> Result<Pubkey> {
         RegistryError::WrongProgramData
     );
     let bytes: [u8; 32] = program_account_data
-        .get(4..36)
+        .get(PROGRAMDATA_ADDRESS)
         .and_then(|b| b.try_into().ok())
         .ok_or(RegistryError::WrongProgramData)?;
     Ok(Pubkey::new_from_array(bytes))
@@ -36,16 +44,29 @@ pub fn upgrade_authority(program_data: &[u8]) -> Result<Option<Pubkey>> {
         variant(program_data) == Some(PROGRAM_DATA_VARIANT),
         RegistryError::WrongProgramData
     );
-    match program_data.get(12) {
+    match program_data.get(AUTHORITY_TAG_OFFSET) {
         Some(0) => Ok(None),
         Some(1) => {
             let bytes: [u8; 32] = program_data
-                .get(13..45)
+                .get(AUTHORITY)
                 .and_then(|b| b.try_into().ok())
                 .ok_or(RegistryError::WrongProgramData)?;
             Ok(Some(Pubkey::new_from_array(bytes)))
         }
         _ => err!(RegistryError::WrongProgramData),
+    }
+}
+
+/// Writes the upgrade authority into a program-data header: the inverse of
+/// [`upgrade_authority`], for tools and tests that prepare program accounts. Panics if
+/// `program_data` is shorter than the 45-byte header.
+pub fn set_upgrade_authority(program_data: &mut [u8], authority: Option<Pubkey>) {
+    match authority {
+        Some(key) => {
+            program_data[AUTHORITY_TAG_OFFSET] = 1;
+            program_data[AUTHORITY].copy_from_slice(key.as_ref());
+        }
+        None => program_data[AUTHORITY_TAG_OFFSET] = 0,
     }
 }
 
@@ -61,7 +82,8 @@ mod tests {
                 data.push(1);
                 data.extend_from_slice(key.as_ref());
             }
-            None => data.push(0),
+            // The header is always 45 bytes: the authority slot stays, zeroed.
+            None => data.extend_from_slice(&[0; 33]),
         }
         data.extend_from_slice(&[0x7f; 16]); // the ELF follows
         data
@@ -75,6 +97,16 @@ mod tests {
             Some(key)
         );
         assert_eq!(upgrade_authority(&program_data(None)).unwrap(), None);
+    }
+
+    #[test]
+    fn set_upgrade_authority_is_read_back() {
+        let key = Pubkey::new_unique();
+        let mut data = program_data(None);
+        set_upgrade_authority(&mut data, Some(key));
+        assert_eq!(upgrade_authority(&data).unwrap(), Some(key));
+        set_upgrade_authority(&mut data, None);
+        assert_eq!(upgrade_authority(&data).unwrap(), None);
     }
 
     #[test]
