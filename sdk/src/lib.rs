@@ -10,6 +10,7 @@
 pub use anchor_lang::prelude::Pubkey;
 pub use solana_instruction::{AccountMeta, Instruction};
 
+pub mod escrow;
 pub mod registry;
 
 /// The upgradeable loader's account headers (program and program data).

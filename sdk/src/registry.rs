@@ -1,10 +1,16 @@
-//! Registry program: ids, PDAs and instruction builders.
+//! Registry program: ids, PDAs, instruction builders and verifier co-signatures.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 pub use registry::errors::RegistryError;
-pub use registry::instructions::{InitializeNetworkArgs, UpdateConfigArgs, VerifierSet};
+pub use registry::instructions::{
+    AttestUptimeArgs, InitializeNetworkArgs, RegisterDeviceArgs, UpdateConfigArgs,
+    UpdateDeviceArgs, VerifierSet,
+};
+pub use registry::state::attestation::{ED25519_PROGRAM_ID, attestation_message};
 use registry::state::seeds;
-pub use registry::state::{FeeSchedule, NetworkConfig};
+pub use registry::state::{
+    Device, DeviceSpecs, DeviceStatus, EpochAttestation, FeeSchedule, NetworkConfig, UptimeRecord,
+};
 
 use crate::{Instruction, Pubkey};
 
@@ -68,5 +74,104 @@ pub fn accept_admin(new_admin: Pubkey) -> Instruction {
         program_id: PROGRAM_ID,
         accounts: accounts.to_account_metas(None),
         data: registry::instruction::AcceptAdmin {}.data(),
+    }
+}
+
+/// `["device", owner, device_id]`: a device of `owner`.
+pub fn device_address(owner: &Pubkey, device_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::DEVICE, owner.as_ref(), &device_id.to_le_bytes()],
+        &PROGRAM_ID,
+    )
+    .0
+}
+
+/// `register_device`, signed by the owner wallet, which pays for the account.
+pub fn register_device(owner: Pubkey, args: RegisterDeviceArgs) -> Instruction {
+    let accounts = registry::accounts::RegisterDevice {
+        config: config_address(),
+        device: device_address(&owner, args.device_id),
+        owner,
+        system_program: solana_sdk_ids::system_program::ID,
+    };
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: accounts.to_account_metas(None),
+        data: registry::instruction::RegisterDevice { args }.data(),
+    }
+}
+
+/// `update_device`, signed by the owner wallet.
+pub fn update_device(owner: Pubkey, device: Pubkey, args: UpdateDeviceArgs) -> Instruction {
+    let accounts = registry::accounts::UpdateDevice { device, owner };
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: accounts.to_account_metas(None),
+        data: registry::instruction::UpdateDevice { args }.data(),
+    }
+}
+
+/// `set_device_status`, signed by the owner wallet.
+pub fn set_device_status(owner: Pubkey, device: Pubkey, status: DeviceStatus) -> Instruction {
+    let accounts = registry::accounts::SetDeviceStatus { device, owner };
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: accounts.to_account_metas(None),
+        data: registry::instruction::SetDeviceStatus { status }.data(),
+    }
+}
+
+/// `attest_uptime`, signed by the device's agent key. When the network's verifier quorum
+/// is above zero, put `verifier_signatures` instructions in the same transaction.
+pub fn attest_uptime(agent: Pubkey, device: Pubkey, args: AttestUptimeArgs) -> Instruction {
+    let accounts = registry::accounts::AttestUptime {
+        config: config_address(),
+        device,
+        agent,
+        instructions: solana_sdk_ids::sysvar::instructions::ID,
+    };
+    Instruction {
+        program_id: PROGRAM_ID,
+        accounts: accounts.to_account_metas(None),
+        data: registry::instruction::AttestUptime { args }.data(),
+    }
+}
+
+/// An ed25519-program instruction carrying verifiers' signatures of one `message`
+/// (for an attestation: `attestation_message(...)`). Each entry is a verifier key and its
+/// 64-byte signature; every offset points into this instruction, as the registry requires.
+pub fn verifier_signatures(signatures: &[(Pubkey, [u8; 64])], message: &[u8]) -> Instruction {
+    const HEADER: usize = 2;
+    const OFFSETS: usize = 14;
+    const ENTRY: usize = 32 + 64;
+    let offsets_end = HEADER + OFFSETS * signatures.len();
+    let message_at = offsets_end + ENTRY * signatures.len();
+    let mut data = vec![0u8; message_at + message.len()];
+    data[0] = u8::try_from(signatures.len()).expect("at most 255 signatures");
+    let u16_of = |v: usize| u16::try_from(v).expect("instruction data under 64 KiB");
+    for (i, (key, signature)) in signatures.iter().enumerate() {
+        let entry = offsets_end + ENTRY * i;
+        data[entry..entry + 32].copy_from_slice(key.as_ref());
+        data[entry + 32..entry + ENTRY].copy_from_slice(signature);
+        let fields = [
+            u16_of(entry + 32), // signature
+            u16::MAX,
+            u16_of(entry), // public key
+            u16::MAX,
+            u16_of(message_at),
+            u16_of(message.len()),
+            u16::MAX,
+        ];
+        let at = HEADER + OFFSETS * i;
+        for (k, field) in fields.iter().enumerate() {
+            data[at + 2 * k..at + 2 * k + 2].copy_from_slice(&field.to_le_bytes());
+        }
+    }
+    data.truncate(message_at);
+    data.extend_from_slice(message);
+    Instruction {
+        program_id: ED25519_PROGRAM_ID,
+        accounts: vec![],
+        data,
     }
 }

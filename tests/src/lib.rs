@@ -20,6 +20,7 @@ use solana_transaction_error::TransactionError;
 
 pub use gpunet_sdk::Pubkey;
 
+pub mod market;
 pub mod report;
 pub mod rng;
 
@@ -132,11 +133,13 @@ impl Default for Chain {
 
 impl Chain {
     /// A fresh chain (mainnet feature set, SPL Token and Token-2022 preloaded) with the
-    /// registry deployed through the upgradeable loader, `deployer` as upgrade authority.
+    /// gpunet programs deployed through the upgradeable loader, `deployer` as upgrade
+    /// authority.
     pub fn new() -> Self {
         let mut chain = Chain::empty();
         let deployer = chain.deployer.pubkey();
         chain.deploy("registry", gpunet_sdk::registry::PROGRAM_ID, Some(deployer));
+        chain.deploy("escrow", gpunet_sdk::escrow::PROGRAM_ID, Some(deployer));
         chain
     }
 

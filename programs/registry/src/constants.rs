@@ -9,3 +9,11 @@ pub const MAX_VERIFIERS: usize = 16;
 
 /// An epoch longer than 30 days would make uptime accounting and rewards meaningless.
 pub const MAX_EPOCH_SECONDS: u32 = 30 * 24 * 3600;
+
+/// Largest GPU count one device may declare.
+pub const MAX_GPUS_PER_DEVICE: u16 = 1_024;
+
+/// Epochs remembered by a device's attestation ring (21 days of one-hour epochs);
+/// settlement must happen within this window to see an attestation.
+pub const RING_EPOCHS: u64 = 512;
+pub const RING_WORDS: usize = (RING_EPOCHS / 64) as usize;

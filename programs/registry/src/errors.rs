@@ -35,4 +35,34 @@ pub enum RegistryError {
     EmptyUpdate,
     #[msg("arithmetic overflow")]
     Overflow,
+    #[msg("the network is paused")]
+    NetworkPaused,
+    #[msg("GPU count must be between 1 and 1,024")]
+    InvalidGpuCount,
+    #[msg("country must be two upper-case ASCII letters")]
+    InvalidCountry,
+    #[msg("price per GPU-hour must be positive")]
+    InvalidPrice,
+    #[msg("the agent key must differ from the owner and from the default key")]
+    InvalidAgent,
+    #[msg("signer is not the device owner")]
+    NotDeviceOwner,
+    #[msg("signer is not the device's agent key")]
+    NotDeviceAgent,
+    #[msg("the device is retired")]
+    DeviceRetired,
+    #[msg("the device already has this status")]
+    StatusUnchanged,
+    #[msg("only the current or the previous epoch can be attested")]
+    EpochNotAttestable,
+    #[msg("this epoch is already attested")]
+    AlreadyAttested,
+    #[msg("uptime must be positive and at most the epoch length")]
+    InvalidUptime,
+    #[msg("not enough verifier signatures over this attestation")]
+    VerifierQuorumNotMet,
+    #[msg("account is not the instructions sysvar")]
+    WrongInstructionsSysvar,
+    #[msg("instructions sysvar data is malformed")]
+    MalformedInstructions,
 }

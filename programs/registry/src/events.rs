@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::state::FeeSchedule;
+use crate::state::{DeviceSpecs, DeviceStatus, FeeSchedule};
 
 #[event]
 pub struct NetworkInitialized {
@@ -38,4 +38,44 @@ pub struct AdminTransferred {
     pub config: Pubkey,
     pub previous_admin: Pubkey,
     pub admin: Pubkey,
+}
+
+#[event]
+pub struct DeviceRegistered {
+    pub device: Pubkey,
+    pub owner: Pubkey,
+    pub device_id: u64,
+    pub agent: Pubkey,
+    pub specs: DeviceSpecs,
+    pub connectivity_tier: u8,
+    pub price_per_gpu_hour: u64,
+    pub registered_at: i64,
+}
+
+/// The device's specs, tier, price and agent after an `update_device` (complete, not a diff).
+#[event]
+pub struct DeviceUpdated {
+    pub device: Pubkey,
+    pub agent: Pubkey,
+    pub specs: DeviceSpecs,
+    pub connectivity_tier: u8,
+    pub price_per_gpu_hour: u64,
+}
+
+#[event]
+pub struct DeviceStatusChanged {
+    pub device: Pubkey,
+    pub status: DeviceStatus,
+}
+
+#[event]
+pub struct UptimeAttested {
+    pub device: Pubkey,
+    pub epoch: u64,
+    pub uptime_minutes: u16,
+    pub pow_digest: [u8; 32],
+    pub reliability_bps: u16,
+    pub epochs_attested: u64,
+    /// Verifier signatures counted (0 when the quorum is 0).
+    pub verifier_signatures: u8,
 }

@@ -1,0 +1,14 @@
+//! Protocol bounds of the escrow (the money rules themselves live in the registry's
+//! `NetworkConfig`).
+
+/// Longest lease name, in bytes.
+pub const MAX_NAME_LEN: usize = 32;
+
+/// Most epochs one `settle_hire` settles; also the width of the missed-epoch mask in
+/// `HireSettled`.
+pub const MAX_SETTLE_EPOCHS: u64 = 64;
+
+/// 100 % in basis points.
+pub const BPS: u128 = 10_000;
+
+pub const SECONDS_PER_HOUR: u128 = 3_600;
