@@ -123,6 +123,9 @@ pub struct Chain {
     pub svm: LiteSVM,
     /// Upgrade authority of every deployed program (the deployer).
     pub deployer: Keypair,
+    /// Keys are derived from this counter, so every run of a test (and every compute-unit
+    /// measurement, which depends on PDA bump searches) sees the same addresses.
+    keys_made: u64,
 }
 
 impl Default for Chain {
@@ -145,11 +148,26 @@ impl Chain {
 
     /// A fresh chain with no gpunet program.
     pub fn empty() -> Self {
-        let mut svm = LiteSVM::new();
-        let deployer = Keypair::new();
-        svm.airdrop(&deployer.pubkey(), 100 * LAMPORTS_PER_SOL)
+        let mut chain = Chain {
+            svm: LiteSVM::new(),
+            deployer: Keypair::new_from_array([0; 32]),
+            keys_made: 0,
+        };
+        chain.deployer = chain.keypair();
+        let deployer = chain.deployer.pubkey();
+        chain
+            .svm
+            .airdrop(&deployer, 100 * LAMPORTS_PER_SOL)
             .expect("airdrop");
-        Chain { svm, deployer }
+        chain
+    }
+
+    /// A new keypair, the same one in every run (the n-th key of a chain is fixed).
+    pub fn keypair(&mut self) -> Keypair {
+        self.keys_made += 1;
+        let mut secret = [0x6b; 32];
+        secret[..8].copy_from_slice(&self.keys_made.to_le_bytes());
+        Keypair::new_from_array(secret)
     }
 
     /// Deploys `target/deploy/<name>.so` at `program_id` through the upgradeable loader,
@@ -181,7 +199,7 @@ impl Chain {
 
     /// A new keypair holding `sol` SOL.
     pub fn funded_keypair(&mut self, sol: u64) -> Keypair {
-        let keypair = Keypair::new();
+        let keypair = self.keypair();
         self.svm
             .airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL)
             .expect("airdrop");
@@ -248,7 +266,7 @@ impl Chain {
         authority: &Pubkey,
         decimals: u8,
     ) -> Pubkey {
-        let mint = Keypair::new();
+        let mint = self.keypair();
         // The Token-2022 interface builds this instruction for either token program.
         let initialize = spl_token_2022_interface::instruction::initialize_mint2(
             token_program,
@@ -276,7 +294,7 @@ impl Chain {
 
     /// A new SPL Token account of `mint` owned by `owner`.
     pub fn create_token_account(&mut self, owner: &Pubkey, mint: &Pubkey) -> Pubkey {
-        let account = Keypair::new();
+        let account = self.keypair();
         let initialize = spl_token_interface::instruction::initialize_account3(
             &spl_token_interface::ID,
             &account.pubkey(),

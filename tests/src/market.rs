@@ -75,7 +75,7 @@ impl Market {
         let (usdc, usdc_authority) = chain.create_usdc();
         let stake_authority = chain.funded_keypair(1);
         let stake_mint = chain.create_mint(&stake_authority.pubkey(), 9);
-        let treasury = Keypair::new();
+        let treasury = chain.keypair();
         let treasury_token = chain.create_token_account(&treasury.pubkey(), &usdc);
         let args = InitializeNetworkArgs {
             fees,

@@ -3,15 +3,39 @@
 
 use std::fmt::Write as _;
 
+use gpunet_sdk::escrow::{self, CreateLeaseArgs};
 use gpunet_sdk::registry::{
-    self, FeeSchedule, InitializeNetworkArgs, UpdateConfigArgs, VerifierSet,
+    self, AttestUptimeArgs, DeviceStatus, FeeSchedule, InitializeNetworkArgs, RegisterDeviceArgs,
+    UpdateConfigArgs, UpdateDeviceArgs, VerifierSet,
 };
+use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use crate::market::{Market, default_fees, specs};
 use crate::{Chain, Pubkey, deploy_dir};
 
 /// Programs listed in the report, by deploy name.
-const PROGRAMS: &[&str] = &["registry", "sbf_selftest"];
+const PROGRAMS: &[&str] = &["registry", "escrow", "sbf_selftest"];
+
+/// Compute-unit budgets from the issues, by (program, instruction, case).
+pub const TARGETS: &[(&str, &str, &str, u64)] = &[
+    ("registry", "attest_uptime", "no verifiers", 8_000),
+    ("escrow", "add_hire", "8 GPUs, 24 epochs", 60_000),
+    (
+        "escrow",
+        "settle_hire",
+        "24 epochs, 20 attested, 4 missed",
+        40_000,
+    ),
+];
+
+/// The budget of a measured case, if the issues set one.
+pub fn target(program: &str, instruction: &str, case: &str) -> Option<u64> {
+    TARGETS
+        .iter()
+        .find(|t| (t.0, t.1, t.2) == (program, instruction, case))
+        .map(|t| t.3)
+}
 
 /// One measured instruction.
 pub struct Measurement {
@@ -102,6 +126,178 @@ pub fn measure() -> Vec<Measurement> {
         "",
         chain.execute(&[ix], &[&stake_authority]),
     );
+    out.extend(measure_devices_and_leases());
+    out
+}
+
+/// Devices, attestations and a lease's instructions, on a `Market`.
+fn measure_devices_and_leases() -> Vec<Measurement> {
+    let mut out = Vec::new();
+    let mut record = |program, instruction, case, executed: crate::Executed| {
+        out.push(Measurement {
+            program,
+            instruction,
+            case,
+            compute_units: executed.compute_units,
+        });
+    };
+
+    // Devices and attestations, with a 3-of-4 verifier quorum.
+    let verifiers: Vec<Keypair> = (1..=4).map(|i| Keypair::new_from_array([i; 32])).collect();
+    let keys = verifiers.iter().map(|v| v.pubkey()).collect();
+    let mut m = Market::with(default_fees(), 3600, keys, 3);
+    let owner = m.chain.funded_keypair(10);
+    let agent = m.chain.keypair();
+    let args = RegisterDeviceArgs {
+        device_id: 1,
+        agent: agent.pubkey(),
+        specs: specs(8),
+        price_per_gpu_hour: 2_000_000,
+    };
+    let ix = registry::register_device(owner.pubkey(), args);
+    record(
+        "registry",
+        "register_device",
+        "",
+        m.chain.execute(&[ix], &[&owner]),
+    );
+    let device = registry::device_address(&owner.pubkey(), 1);
+    let ix = registry::update_device(
+        owner.pubkey(),
+        device,
+        UpdateDeviceArgs {
+            specs: Some(specs(4)),
+            price_per_gpu_hour: Some(1_000_000),
+            agent: Some(agent.pubkey()),
+        },
+    );
+    record(
+        "registry",
+        "update_device",
+        "every field",
+        m.chain.execute(&[ix], &[&owner]),
+    );
+    let ix = registry::set_device_status(owner.pubkey(), device, DeviceStatus::Paused);
+    record(
+        "registry",
+        "set_device_status",
+        "pause",
+        m.chain.execute(&[ix], &[&owner]),
+    );
+    let epoch = m.current_epoch();
+    let (uptime_minutes, pow_digest) = (60, [5; 32]);
+    let message = registry::attestation_message(&device, epoch, uptime_minutes, &pow_digest);
+    let signatures: Vec<(Pubkey, [u8; 64])> = verifiers[..3]
+        .iter()
+        .map(|v| (v.pubkey(), v.sign_message(&message).into()))
+        .collect();
+    let attest = registry::attest_uptime(
+        agent.pubkey(),
+        device,
+        AttestUptimeArgs {
+            epoch,
+            uptime_minutes,
+            pow_digest,
+        },
+    );
+    let payer = m.chain.funded_keypair(1);
+    let ixs = [registry::verifier_signatures(&signatures, &message), attest];
+    record(
+        "registry",
+        "attest_uptime",
+        "quorum 3 of 4 (one ed25519 instruction with 3 signatures)",
+        m.chain.execute(&ixs, &[&payer, &agent]),
+    );
+
+    // A lease on a network without verifiers.
+    let mut m = Market::new();
+    let d = m.register_device(1, 8, 2_000_000);
+    let spare = m.register_device(2, 8, 2_000_000);
+    let epoch = m.current_epoch();
+    record(
+        "registry",
+        "attest_uptime",
+        "no verifiers",
+        m.attest(&d, epoch).unwrap(),
+    );
+    let renter = m.renter(10_000_000_000, 1, 2_000_000);
+    let lease_cost = {
+        let mut probe = Market::new();
+        let wallet = probe.chain.funded_keypair(10);
+        let ix = escrow::create_lease(
+            wallet.pubkey(),
+            probe.payment(),
+            CreateLeaseArgs {
+                lease_id: 1,
+                name: "training run".into(),
+                max_price_per_gpu_hour: 2_000_000,
+            },
+        );
+        probe.chain.execute(&[ix], &[&wallet])
+    };
+    record("escrow", "create_lease", "with its vault", lease_cost);
+    record(
+        "escrow",
+        "add_hire",
+        "8 GPUs, 24 epochs",
+        m.add_hire(&renter, &d, 24).unwrap(),
+    );
+    m.add_hire(&renter, &spare, 2).unwrap();
+    record(
+        "escrow",
+        "extend_hire",
+        "",
+        m.extend(&renter, &d, 1).unwrap(),
+    );
+    let start = m.hire(&renter, &d).start_epoch;
+    for e in start..start + 24 {
+        m.warp_epochs(1);
+        if (e - start) % 6 != 5 {
+            m.attest(&d, e).unwrap();
+        }
+    }
+    m.warp_epochs(2);
+    let anyone = m.chain.funded_keypair(1);
+    record(
+        "escrow",
+        "settle_hire",
+        "24 epochs, 20 attested, 4 missed",
+        m.settle(&anyone, &renter, &d).unwrap(),
+    );
+    m.warp_epochs(1);
+    record(
+        "escrow",
+        "settle_hire",
+        "1 epoch, missed",
+        m.settle(&anyone, &renter, &d).unwrap(),
+    );
+    record(
+        "escrow",
+        "terminate_lease",
+        "",
+        m.terminate(&renter).unwrap(),
+    );
+    record(
+        "escrow",
+        "release_hire",
+        "nothing to refund",
+        m.release(&anyone, &renter, &d).unwrap(),
+    );
+    record(
+        "escrow",
+        "close_hire",
+        "",
+        m.close_hire(&anyone, &renter, &d).unwrap(),
+    );
+    m.settle(&anyone, &renter, &spare).unwrap();
+    m.release(&anyone, &renter, &spare).unwrap();
+    m.close_hire(&anyone, &renter, &spare).unwrap();
+    record(
+        "escrow",
+        "close_lease",
+        "empty vault",
+        m.close_lease(&renter).unwrap(),
+    );
     out
 }
 
@@ -117,12 +313,18 @@ pub fn markdown() -> String {
          mainnet feature set). Compute units are exact: the same program and input always cost the same.\n"
     );
     let _ = writeln!(doc, "## Instructions\n");
-    let _ = writeln!(doc, "| program | instruction | case | compute units |");
-    let _ = writeln!(doc, "|---|---|---|---:|");
+    let _ = writeln!(
+        doc,
+        "| program | instruction | case | compute units | budget |"
+    );
+    let _ = writeln!(doc, "|---|---|---|---:|---:|");
     for m in measure() {
+        let budget = target(m.program, m.instruction, m.case)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
         let _ = writeln!(
             doc,
-            "| {} | `{}` | {} | {} |",
+            "| {} | `{}` | {} | {} | {budget} |",
             m.program, m.instruction, m.case, m.compute_units
         );
     }

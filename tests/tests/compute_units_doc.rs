@@ -10,3 +10,19 @@ fn compute_units_doc_is_current() {
         "docs/compute-units.md is stale; regenerate it with\n  cargo run -p gpunet-tests --bin compute-units > docs/compute-units.md\n\ncurrent:\n{current}"
     );
 }
+
+#[test]
+fn compute_unit_budgets_are_met() {
+    let measured = gpunet_tests::report::measure();
+    for &(program, instruction, case, budget) in gpunet_tests::report::TARGETS {
+        let m = measured
+            .iter()
+            .find(|m| (m.program, m.instruction, m.case) == (program, instruction, case))
+            .unwrap_or_else(|| panic!("no measurement for {program} {instruction} ({case})"));
+        assert!(
+            m.compute_units <= budget,
+            "{program} {instruction} ({case}): {} CU over the budget of {budget}",
+            m.compute_units
+        );
+    }
+}

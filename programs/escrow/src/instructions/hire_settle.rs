@@ -10,11 +10,8 @@ use crate::vault;
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SettleHire<'info> {
-    #[account(
-        seeds = [registry::state::seeds::NETWORK],
-        bump = config.bump,
-        seeds::program = registry::ID,
-    )]
+    /// The registry's `NetworkConfig` (owner and discriminator checked by `Account`; the
+    /// registry creates exactly one, at `["network"]`).
     pub config: Box<Account<'info, NetworkConfig>>,
 
     #[account(mut)]

@@ -18,11 +18,8 @@ pub struct CreateLeaseArgs {
 #[derive(Accounts)]
 #[instruction(args: CreateLeaseArgs)]
 pub struct CreateLease<'info> {
-    #[account(
-        seeds = [registry::state::seeds::NETWORK],
-        bump = config.bump,
-        seeds::program = registry::ID,
-    )]
+    /// The registry's `NetworkConfig` (owner and discriminator checked by `Account`; the
+    /// registry creates exactly one, at `["network"]`).
     pub config: Box<Account<'info, NetworkConfig>>,
 
     #[account(

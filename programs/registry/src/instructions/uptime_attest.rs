@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::errors::RegistryError;
 use crate::events::UptimeAttested;
 use crate::state::attestation::{attestation_message, count_verifier_signatures};
-use crate::state::{Device, DeviceStatus, NetworkConfig, max_uptime_minutes, seeds, uptime_bps};
+use crate::state::{Device, DeviceStatus, NetworkConfig, max_uptime_minutes, uptime_bps};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct AttestUptimeArgs {
@@ -15,15 +15,12 @@ pub struct AttestUptimeArgs {
 
 #[derive(Accounts)]
 pub struct AttestUptime<'info> {
-    #[account(seeds = [seeds::NETWORK], bump = config.bump)]
+    /// Owner and discriminator identify it: the only `NetworkConfig` this program ever
+    /// creates is the one at `["network"]`, so re-deriving the PDA (1,500 CU) adds nothing.
     pub config: Account<'info, NetworkConfig>,
 
-    #[account(
-        mut,
-        seeds = [seeds::DEVICE, device.owner.as_ref(), &device.device_id.to_le_bytes()],
-        bump = device.bump,
-        has_one = agent @ RegistryError::NotDeviceAgent,
-    )]
+    /// Likewise, every `Device` of this program was created at its PDA by `register_device`.
+    #[account(mut, has_one = agent @ RegistryError::NotDeviceAgent)]
     pub device: Account<'info, Device>,
 
     pub agent: Signer<'info>,
