@@ -31,3 +31,18 @@ pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor
     let mut slice = data;
     T::try_deserialize(&mut slice)
 }
+
+/// Decodes an Anchor event of type `E` from either place programs put them: the data of
+/// an `emit_cpi!` self-invocation (event tag, discriminator, borsh) or the decoded payload
+/// of a `Program data:` log line written by `emit!` (discriminator, borsh). `None` when the
+/// bytes are another event or something else.
+pub fn decode_event<E>(data: &[u8]) -> Option<E>
+where
+    E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
+{
+    let data = data
+        .strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)
+        .unwrap_or(data);
+    let mut body = data.strip_prefix(E::DISCRIMINATOR)?;
+    E::deserialize(&mut body).ok()
+}

@@ -2,6 +2,7 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas};
 pub use registry::errors::RegistryError;
+pub use registry::events::*;
 pub use registry::instructions::{
     AttestUptimeArgs, InitializeNetworkArgs, RegisterDeviceArgs, UpdateConfigArgs,
     UpdateDeviceArgs, VerifierSet,

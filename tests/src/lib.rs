@@ -58,6 +58,47 @@ pub struct Executed {
     pub compute_units: u64,
     pub logs: Vec<String>,
     pub return_data: Vec<u8>,
+    /// Data of every inner instruction (CPI), in order: `emit_cpi!` events live here.
+    pub inner_instructions: Vec<Vec<u8>>,
+}
+
+impl Executed {
+    /// Every event of type `E` the transaction emitted, from `emit_cpi!` inner
+    /// instructions and `emit!` logs, in order.
+    pub fn events<E>(&self) -> Vec<E>
+    where
+        E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
+    {
+        use base64::Engine as _;
+        let logged = self.logs.iter().filter_map(|line| {
+            let payload = line.strip_prefix("Program data: ")?;
+            base64::engine::general_purpose::STANDARD
+                .decode(payload)
+                .ok()
+        });
+        self.inner_instructions
+            .iter()
+            .cloned()
+            .chain(logged)
+            .filter_map(|data| gpunet_sdk::decode_event(&data))
+            .collect()
+    }
+
+    /// The one event of type `E`; panics if there is none or more than one.
+    #[track_caller]
+    pub fn event<E>(&self) -> E
+    where
+        E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
+    {
+        let mut events = self.events::<E>();
+        assert_eq!(
+            events.len(),
+            1,
+            "expected exactly one event; logs:\n{}",
+            self.logs.join("\n")
+        );
+        events.remove(0)
+    }
 }
 
 /// A failed transaction, with what is needed to assert on why.
@@ -104,6 +145,12 @@ impl From<TransactionMetadata> for Executed {
             compute_units: meta.compute_units_consumed,
             logs: meta.logs,
             return_data: meta.return_data.data,
+            inner_instructions: meta
+                .inner_instructions
+                .into_iter()
+                .flatten()
+                .map(|inner| inner.instruction.data)
+                .collect(),
         }
     }
 }
