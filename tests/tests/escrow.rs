@@ -212,3 +212,389 @@ fn a_cluster_lives_from_deploy_to_close_with_exact_balances() {
     );
     assert_eq!(m.chain.token_balance(&renter.token), l.renter);
 }
+
+/// A market with two renters (one lease each) and two devices at 1 USDC per GPU-hour.
+struct Setup {
+    m: Market,
+    r: Renter,
+    r2: Renter,
+    d: TestDevice,
+    d2: TestDevice,
+    stranger: Keypair,
+}
+
+fn setup() -> Setup {
+    let mut m = Market::new();
+    let d = m.register_device(1, 8, USDC);
+    let d2 = m.register_device(2, 2, USDC);
+    let r = m.renter(1_000 * USDC, 1, 2 * USDC);
+    let r2 = m.renter(1_000 * USDC, 2, 2 * USDC);
+    let stranger = m.chain.funded_keypair(10);
+    Setup {
+        m,
+        r,
+        r2,
+        d,
+        d2,
+        stranger,
+    }
+}
+
+/// Runs `ix` signed by `signer` and asserts it fails with `code`, leaving every token
+/// balance of the setup unchanged.
+#[track_caller]
+fn refused(s: &mut Setup, ix: solana_instruction::Instruction, signer: &Keypair, code: u32) {
+    let balances = |s: &Setup| {
+        [
+            &s.r.token,
+            &s.r2.token,
+            &s.d.owner_token,
+            &s.d2.owner_token,
+            &s.m.treasury_token,
+        ]
+        .map(|a| s.m.chain.token_balance(a))
+    };
+    let before = (
+        balances(s),
+        s.m.vault_balance(&s.r),
+        s.m.vault_balance(&s.r2),
+    );
+    s.m.chain
+        .send(&[ix], &[signer])
+        .unwrap_err()
+        .assert_anchor_error(code);
+    let after = (
+        balances(s),
+        s.m.vault_balance(&s.r),
+        s.m.vault_balance(&s.r2),
+    );
+    assert_eq!(before, after, "a refused instruction moved tokens");
+}
+
+fn pause(m: &mut Market, paused: bool) {
+    let admin = m.admin.insecure_clone();
+    let ix = registry::update_config(
+        admin.pubkey(),
+        UpdateConfigArgs {
+            paused: Some(paused),
+            ..Default::default()
+        },
+    );
+    m.chain.execute(&[ix], &[&admin]);
+}
+
+/// A copy of `address`'s account at a new address, owned by another program.
+fn foreign_copy(m: &mut Market, address: &Pubkey) -> Pubkey {
+    let mut account = m.chain.account(address).unwrap();
+    account.owner = Pubkey::new_unique();
+    let copy = Pubkey::new_unique();
+    m.chain.svm.set_account(copy, account).unwrap();
+    copy
+}
+
+#[test]
+fn create_lease_rejects_a_fake_mint_bad_names_and_prices_a_foreign_config_and_a_paused_network() {
+    let mut s = setup();
+    let renter = s.m.chain.funded_keypair(10);
+    let args = |id: u64, name: &str, max: u64| gpunet_sdk::escrow::CreateLeaseArgs {
+        lease_id: id,
+        name: name.into(),
+        max_price_per_gpu_hour: max,
+    };
+    let fake_authority = s.m.chain.funded_keypair(1);
+    let fake_mint = s.m.chain.create_mint(&fake_authority.pubkey(), 6);
+    let mut payment = s.m.payment();
+    payment.mint = fake_mint;
+    let ix = escrow::create_lease(renter.pubkey(), payment, args(1, "x", 1));
+    refused(&mut s, ix, &renter, EscrowError::WrongPaymentMint.into());
+    for (name, max, error) in [
+        ("", 1, EscrowError::InvalidName),
+        (&"n".repeat(33)[..], 1, EscrowError::InvalidName),
+        ("ok", 0, EscrowError::InvalidMaxPrice),
+    ] {
+        let ix = escrow::create_lease(renter.pubkey(), s.m.payment(), args(1, name, max));
+        refused(&mut s, ix, &renter, error.into());
+    }
+    let mut ix = escrow::create_lease(renter.pubkey(), s.m.payment(), args(1, "x", 1));
+    ix.accounts[0].pubkey = foreign_copy(&mut s.m, &registry::config_address());
+    refused(
+        &mut s,
+        ix,
+        &renter,
+        AnchorError::AccountOwnedByWrongProgram.into(),
+    );
+    pause(&mut s.m, true);
+    let ix = escrow::create_lease(renter.pubkey(), s.m.payment(), args(1, "x", 1));
+    refused(&mut s, ix, &renter, EscrowError::NetworkPaused.into());
+}
+
+#[test]
+fn add_hire_rejects_strangers_bad_devices_bad_amounts_and_substituted_accounts() {
+    let mut s = setup();
+    let pay = s.m.payment();
+    let hire = |s: &Setup, signer: &Keypair, token: Pubkey, device: Pubkey, epochs: u64| {
+        escrow::add_hire(signer.pubkey(), s.r.lease, device, token, pay, epochs)
+    };
+    // A stranger cannot add devices (and charge deposits) to someone else's lease.
+    let stranger_token =
+        s.m.chain
+            .create_token_account(&s.stranger.pubkey(), &s.m.usdc);
+    let stranger = s.stranger.insecure_clone();
+    let ix = hire(&s, &stranger, stranger_token, s.d.address, 1);
+    refused(&mut s, ix, &stranger, EscrowError::NotRenter.into());
+    // Amounts: zero epochs, and epochs whose deposit overflows u64.
+    let renter = s.r.wallet.insecure_clone();
+    for (epochs, error) in [
+        (0, EscrowError::ZeroEpochs),
+        (u64::MAX, EscrowError::Overflow),
+    ] {
+        let ix = hire(&s, &renter, s.r.token, s.d.address, epochs);
+        refused(&mut s, ix, &renter, error.into());
+    }
+    // Price above the lease's maximum.
+    let pricey = s.m.register_device(3, 1, 2 * USDC + 1);
+    let ix = hire(&s, &renter, s.r.token, pricey.address, 1);
+    refused(&mut s, ix, &renter, EscrowError::PriceAboveMax.into());
+    // Paused and retired devices.
+    for status in [DeviceStatus::Paused, DeviceStatus::Retired] {
+        let owner = s.d2.owner.insecure_clone();
+        let ix = registry::set_device_status(owner.pubkey(), s.d2.address, status);
+        s.m.chain.execute(&[ix], &[&owner]);
+        let ix = hire(&s, &renter, s.r.token, s.d2.address, 1);
+        refused(&mut s, ix, &renter, EscrowError::DeviceNotActive.into());
+    }
+    // A device account that is not the registry's.
+    let fake_device = foreign_copy(&mut s.m, &s.d.address);
+    let ix = hire(&s, &renter, s.r.token, fake_device, 1);
+    refused(
+        &mut s,
+        ix,
+        &renter,
+        AnchorError::AccountOwnedByWrongProgram.into(),
+    );
+    // Another lease's vault.
+    let mut ix = hire(&s, &renter, s.r.token, s.d.address, 1);
+    ix.accounts[5].pubkey = escrow::vault_address(&s.r2.lease);
+    refused(&mut s, ix, &renter, EscrowError::WrongAccount.into());
+    // Paying from a token account of another mint.
+    let fake_authority = s.m.chain.funded_keypair(1);
+    let fake_mint = s.m.chain.create_mint(&fake_authority.pubkey(), 6);
+    let fake_token = s.m.chain.create_token_account(&renter.pubkey(), &fake_mint);
+    s.m.chain
+        .mint_to(&fake_mint, &fake_authority, &fake_token, 1_000 * USDC);
+    let ix = hire(&s, &renter, fake_token, s.d.address, 1);
+    refused(&mut s, ix, &renter, AnchorError::ConstraintTokenMint.into());
+    let mut fake = pay;
+    fake.mint = fake_mint;
+    let ix = escrow::add_hire(renter.pubkey(), s.r.lease, s.d.address, fake_token, fake, 1);
+    refused(&mut s, ix, &renter, EscrowError::WrongPaymentMint.into());
+    // More than the renter holds.
+    let ix = hire(&s, &renter, s.r.token, s.d.address, 1_000);
+    let failed = s.m.chain.send(&[ix], &[&renter]).unwrap_err();
+    assert_eq!(
+        failed.custom_code(),
+        Some(1),
+        "token program: insufficient funds"
+    );
+
+    // Double booking: once hired, the device cannot be hired again by anyone.
+    s.m.add_hire(&s.r, &s.d, 2).unwrap();
+    let r2 = s.r2.wallet.insecure_clone();
+    let ix = escrow::add_hire(r2.pubkey(), s.r2.lease, s.d.address, s.r2.token, pay, 1);
+    let failed = s.m.chain.send(&[ix], &[&r2]).unwrap_err();
+    assert_eq!(
+        failed.custom_code(),
+        Some(0),
+        "lock exists: {:?}",
+        failed.logs
+    );
+    let ix = hire(&s, &renter, s.r.token, s.d.address, 1);
+    let failed = s.m.chain.send(&[ix], &[&renter]).unwrap_err();
+    assert_eq!(failed.custom_code(), Some(0), "hire exists");
+    // A paused network accepts no hire.
+    pause(&mut s.m, true);
+    let ix = escrow::add_hire(r2.pubkey(), s.r2.lease, pricey.address, s.r2.token, pay, 1);
+    refused(&mut s, ix, &r2, EscrowError::NetworkPaused.into());
+}
+
+#[test]
+fn settlement_rejects_substituted_devices_hires_vaults_and_payees() {
+    let mut s = setup();
+    s.m.add_hire(&s.r, &s.d, 3).unwrap();
+    s.m.add_hire(&s.r2, &s.d2, 3).unwrap();
+    let start = s.m.hire(&s.r, &s.d).start_epoch;
+    s.m.warp_epochs(1);
+    s.m.attest(&s.d, start).unwrap();
+    s.m.warp_epochs(2);
+    let pay = s.m.payment();
+    let payees = s.m.payees(&s.r, &s.d);
+    let settle =
+        |lease: Pubkey, device: Pubkey, payees| escrow::settle_hire(lease, device, payees, pay);
+    let caller = s.stranger.insecure_clone();
+
+    // The hire names its device: another device's attestations cannot pay for it.
+    let mut ix = settle(s.r.lease, s.d.address, payees);
+    ix.accounts[3].pubkey = s.d2.address;
+    refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
+    // Another lease's hire with this lease.
+    let mut ix = settle(s.r.lease, s.d.address, payees);
+    ix.accounts[2].pubkey = escrow::hire_address(&s.r2.lease, &s.d2.address);
+    refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
+    // Another lease's vault.
+    let mut ix = settle(s.r.lease, s.d.address, payees);
+    ix.accounts[4].pubkey = escrow::vault_address(&s.r2.lease);
+    refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
+    // Payees that are not the owner, the treasury and the renter.
+    let thief_token = s.m.chain.create_token_account(&caller.pubkey(), &s.m.usdc);
+    for field in 0..3 {
+        let mut p = payees;
+        match field {
+            0 => p.owner_token = thief_token,
+            1 => p.treasury_token = thief_token,
+            _ => p.renter_token = thief_token,
+        }
+        let ix = settle(s.r.lease, s.d.address, p);
+        refused(
+            &mut s,
+            ix,
+            &caller,
+            AnchorError::ConstraintTokenOwner.into(),
+        );
+    }
+    // Right accounts: settles; a replay has nothing left to settle.
+    s.m.settle(&caller, &s.r, &s.d).unwrap();
+    let ix = settle(s.r.lease, s.d.address, payees);
+    refused(&mut s, ix, &caller, EscrowError::NothingToSettle.into());
+}
+
+#[test]
+fn extend_release_terminate_and_close_refuse_what_is_not_allowed() {
+    let mut s = setup();
+    let pay = s.m.payment();
+    s.m.add_hire(&s.r, &s.d, 2).unwrap();
+    let renter = s.r.wallet.insecure_clone();
+    let stranger = s.stranger.insecure_clone();
+    let stranger_token =
+        s.m.chain
+            .create_token_account(&stranger.pubkey(), &s.m.usdc);
+
+    // Extend: renter only, bounded amounts.
+    let ix = escrow::extend_hire(
+        stranger.pubkey(),
+        s.r.lease,
+        s.d.address,
+        stranger_token,
+        pay,
+        1,
+    );
+    refused(&mut s, ix, &stranger, EscrowError::NotRenter.into());
+    for (epochs, error) in [
+        (0, EscrowError::ZeroEpochs),
+        (u64::MAX, EscrowError::Overflow),
+    ] {
+        let ix = escrow::extend_hire(
+            renter.pubkey(),
+            s.r.lease,
+            s.d.address,
+            s.r.token,
+            pay,
+            epochs,
+        );
+        refused(&mut s, ix, &renter, error.into());
+    }
+    // Release: a stranger cannot free a running hire of an active lease.
+    let ix = escrow::release_hire(
+        stranger.pubkey(),
+        renter.pubkey(),
+        s.r.lease,
+        s.d.address,
+        s.r.token,
+        pay,
+    );
+    refused(&mut s, ix, &stranger, EscrowError::ReleaseNotAllowed.into());
+    // Nor point the release at another device's lock.
+    s.m.add_hire(&s.r2, &s.d2, 2).unwrap();
+    let mut ix = escrow::release_hire(
+        renter.pubkey(),
+        renter.pubkey(),
+        s.r.lease,
+        s.d.address,
+        s.r.token,
+        pay,
+    );
+    ix.accounts[3].pubkey = escrow::lock_address(&s.d2.address);
+    refused(&mut s, ix, &renter, AnchorError::ConstraintSeeds.into());
+    // Close: money is still owed on the hire, and the lease still has it.
+    let ix = escrow::close_hire(renter.pubkey(), s.r.lease, s.d.address);
+    refused(&mut s, ix, &stranger, EscrowError::HireNotSettled.into());
+    let ix = escrow::close_lease(renter.pubkey(), s.r.lease, s.r.token, pay);
+    refused(&mut s, ix, &renter, EscrowError::LeaseHasHires.into());
+    let ix = escrow::close_lease(stranger.pubkey(), s.r.lease, stranger_token, pay);
+    refused(&mut s, ix, &stranger, EscrowError::NotRenter.into());
+    // Terminate: renter only, once.
+    let ix = escrow::terminate_lease(stranger.pubkey(), s.r.lease);
+    refused(&mut s, ix, &stranger, EscrowError::NotRenter.into());
+    s.m.terminate(&s.r).unwrap();
+    let ix = escrow::terminate_lease(renter.pubkey(), s.r.lease);
+    refused(&mut s, ix, &renter, EscrowError::LeaseTerminated.into());
+    // A terminated lease takes no extension or new hire.
+    let ix = escrow::extend_hire(renter.pubkey(), s.r.lease, s.d.address, s.r.token, pay, 1);
+    refused(&mut s, ix, &renter, EscrowError::LeaseTerminated.into());
+    let spare = s.m.register_device(9, 1, USDC);
+    let ix = escrow::add_hire(renter.pubkey(), s.r.lease, spare.address, s.r.token, pay, 1);
+    refused(&mut s, ix, &renter, EscrowError::LeaseTerminated.into());
+    // Released once; the second release finds no lock.
+    s.m.release(&stranger, &s.r, &s.d).unwrap();
+    let ix = escrow::release_hire(
+        renter.pubkey(),
+        renter.pubkey(),
+        s.r.lease,
+        s.d.address,
+        s.r.token,
+        pay,
+    );
+    refused(
+        &mut s,
+        ix,
+        &renter,
+        AnchorError::AccountNotInitialized.into(),
+    );
+    // A released hire cannot be extended (in another, open lease either).
+    let r2 = s.r2.wallet.insecure_clone();
+    s.m.release(&r2, &s.r2, &s.d2).unwrap();
+    let ix = escrow::extend_hire(r2.pubkey(), s.r2.lease, s.d2.address, s.r2.token, pay, 1);
+    refused(&mut s, ix, &r2, EscrowError::HireReleased.into());
+}
+
+#[test]
+fn an_ended_hire_cannot_be_extended_but_anyone_can_release_it() {
+    let mut s = setup();
+    let pay = s.m.payment();
+    s.m.add_hire(&s.r, &s.d, 1).unwrap();
+    s.m.warp_epochs(2); // the only epoch has passed
+    let renter = s.r.wallet.insecure_clone();
+    let ix = escrow::extend_hire(renter.pubkey(), s.r.lease, s.d.address, s.r.token, pay, 1);
+    refused(&mut s, ix, &renter, EscrowError::HireEnded.into());
+    let stranger = s.stranger.insecure_clone();
+    let executed = s.m.release(&stranger, &s.r, &s.d).unwrap();
+    let event: gpunet_sdk::escrow::HireReleased = executed.event();
+    assert_eq!(event.refunded, 0);
+}
+
+#[test]
+fn a_paused_network_takes_no_new_lease_hire_or_extension_but_settles() {
+    let mut s = setup();
+    let pay = s.m.payment();
+    s.m.add_hire(&s.r, &s.d, 2).unwrap();
+    let start = s.m.hire(&s.r, &s.d).start_epoch;
+    s.m.warp_epochs(1);
+    s.m.attest(&s.d, start).unwrap();
+    pause(&mut s.m, true);
+    let renter = s.r.wallet.insecure_clone();
+    let ix = escrow::extend_hire(renter.pubkey(), s.r.lease, s.d.address, s.r.token, pay, 1);
+    refused(&mut s, ix, &renter, EscrowError::NetworkPaused.into());
+    s.m.warp_epochs(2);
+    let anyone = s.stranger.insecure_clone();
+    s.m.settle(&anyone, &s.r, &s.d).unwrap();
+    assert_eq!(s.m.hire(&s.r, &s.d).epochs_paid, 1);
+}
