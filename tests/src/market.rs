@@ -61,6 +61,7 @@ pub struct TestDevice {
 pub struct Renter {
     pub wallet: Keypair,
     pub token: Pubkey,
+    pub lease_id: u64,
     pub lease: Pubkey,
 }
 
@@ -181,6 +182,7 @@ impl Market {
         );
         self.chain.execute(&[ix], &[&wallet]);
         Renter {
+            lease_id,
             lease: escrow::lease_address(&wallet.pubkey(), lease_id),
             wallet,
             token,

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use gpunet_sdk::escrow::{self, EscrowError, Hire};
-use gpunet_sdk::registry::{self, DeviceStatus, RegistryError, UpdateConfigArgs};
+use gpunet_sdk::registry::{self, DeviceStatus, UpdateConfigArgs};
+use gpunet_tests::Pubkey;
 use gpunet_tests::market::{Market, Renter, TestDevice};
-use gpunet_tests::{Failed, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
