@@ -598,3 +598,129 @@ fn a_paused_network_takes_no_new_lease_hire_or_extension_but_settles() {
     s.m.settle(&anyone, &s.r, &s.d).unwrap();
     assert_eq!(s.m.hire(&s.r, &s.d).epochs_paid, 1);
 }
+
+/// What an indexer keeps per hire, built from events alone.
+#[derive(Debug, Default, PartialEq)]
+struct HireRow {
+    start_epoch: u64,
+    end_epoch: u64,
+    settled_through: u64,
+    released: bool,
+    epochs_paid: u64,
+    epochs_missed: u64,
+    paid_to_owner: u64,
+    fees: u64,
+    refunded: u64,
+}
+
+#[test]
+fn the_events_alone_rebuild_every_lease_hire_and_settlement() {
+    use gpunet_sdk::escrow::{
+        HireAdded, HireExtended, HireReleased, HireSettled, LeaseCreated, LeaseTerminated,
+    };
+    let mut s = setup();
+    let anyone = s.stranger.insecure_clone();
+    let mut txs = Vec::new();
+    let renter = s.m.renter(1_000 * USDC, 9, 2 * USDC);
+    txs.push(s.m.add_hire(&renter, &s.d, 3).unwrap());
+    txs.push(s.m.add_hire(&renter, &s.d2, 5).unwrap());
+    let start = s.m.hire(&renter, &s.d).start_epoch;
+    s.m.warp_epochs(1);
+    s.m.attest(&s.d, start).unwrap();
+    s.m.attest(&s.d2, start).unwrap();
+    s.m.warp_epochs(1);
+    s.m.attest(&s.d2, start + 1).unwrap();
+    txs.push(s.m.extend(&renter, &s.d, 2).unwrap());
+    s.m.warp_epochs(1);
+    txs.push(s.m.settle(&anyone, &renter, &s.d).unwrap());
+    txs.push(s.m.settle(&anyone, &renter, &s.d2).unwrap());
+    txs.push(s.m.terminate(&renter).unwrap());
+    txs.push(s.m.release(&anyone, &renter, &s.d).unwrap());
+    txs.push(s.m.release(&anyone, &renter, &s.d2).unwrap());
+    s.m.warp_epochs(2);
+    txs.push(s.m.settle(&anyone, &renter, &s.d).unwrap());
+    txs.push(s.m.settle(&anyone, &renter, &s.d2).unwrap());
+
+    let mut rows: BTreeMap<Pubkey, HireRow> = BTreeMap::new();
+    let mut totals = gpunet_sdk::escrow::LeaseTotals::default();
+    let mut terminated_at = None;
+    for tx in &txs {
+        assert!(tx.events::<LeaseCreated>().is_empty());
+        for e in tx.events::<HireAdded>() {
+            assert_eq!(e.lease, renter.lease);
+            totals.deposited += e.deposit;
+            rows.insert(
+                e.hire,
+                HireRow {
+                    start_epoch: e.start_epoch,
+                    end_epoch: e.end_epoch,
+                    settled_through: e.start_epoch,
+                    ..HireRow::default()
+                },
+            );
+        }
+        for e in tx.events::<HireExtended>() {
+            totals.deposited += e.deposit;
+            rows.get_mut(&e.hire).unwrap().end_epoch = e.end_epoch;
+        }
+        for e in tx.events::<HireSettled>() {
+            let row = rows.get_mut(&e.hire).unwrap();
+            assert_eq!(
+                e.from_epoch, row.settled_through,
+                "settlements chain without gaps"
+            );
+            assert_eq!(e.attested + e.missed, e.to_epoch - e.from_epoch);
+            assert_eq!(u64::from(e.missed_mask.count_ones()), e.missed);
+            row.settled_through = e.to_epoch;
+            row.epochs_paid += e.attested;
+            row.epochs_missed += e.missed;
+            row.paid_to_owner += e.to_owner;
+            row.fees += e.to_treasury;
+            row.refunded += e.to_renter;
+            totals.paid_to_owners += e.to_owner;
+            totals.fees += e.to_treasury;
+            totals.refunded += e.to_renter;
+        }
+        for e in tx.events::<HireReleased>() {
+            let row = rows.get_mut(&e.hire).unwrap();
+            row.end_epoch = e.end_epoch;
+            row.released = true;
+            row.refunded += e.refunded;
+            totals.refunded += e.refunded;
+        }
+        for e in tx.events::<LeaseTerminated>() {
+            terminated_at = Some(e.terminated_at_epoch);
+        }
+    }
+    let lease = s.m.lease(&renter);
+    assert_eq!(lease.totals, totals);
+    assert_eq!(lease.terminated_at_epoch, terminated_at);
+    assert_eq!(rows.len(), 2);
+    for d in [&s.d, &s.d2] {
+        let address = escrow::hire_address(&renter.lease, &d.address);
+        let h: Hire = s.m.hire(&renter, d);
+        let on_chain = HireRow {
+            start_epoch: h.start_epoch,
+            end_epoch: h.end_epoch,
+            settled_through: h.settled_through,
+            released: h.released,
+            epochs_paid: h.epochs_paid,
+            epochs_missed: h.epochs_missed,
+            paid_to_owner: h.paid_to_owner,
+            fees: h.fees,
+            refunded: h.refunded,
+        };
+        assert_eq!(rows[&address], on_chain);
+    }
+    // The events come through the self-CPI, not the logs, so log truncation cannot lose them.
+    let settle = &txs[3];
+    assert!(settle.logs.iter().all(|l| !l.starts_with("Program data: ")));
+    assert_eq!(
+        settle
+            .inner_instructions
+            .iter()
+            .filter(|d| d.starts_with(anchor_lang::event::EVENT_IX_TAG_LE))
+            .count(),
+        1
+    );
+}
