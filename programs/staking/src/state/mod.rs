@@ -1,0 +1,6 @@
+pub mod config;
+pub mod seeds;
+pub mod stake;
+
+pub use config::*;
+pub use stake::*;
