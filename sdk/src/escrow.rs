@@ -75,6 +75,11 @@ pub fn create_lease(renter: Pubkey, payment: Payment, args: CreateLeaseArgs) -> 
     instruction(accounts, escrow::instruction::CreateLease { args })
 }
 
+/// The escrow's `["slasher"]` PDA: register it as `escrow_authority` in the staking config.
+pub fn slasher_address() -> Pubkey {
+    Pubkey::new_from_array(escrow::constants::SLASHER.0)
+}
+
 /// `add_hire` of `device` for `epochs`, signed by the renter, paying from `renter_token`.
 pub fn add_hire(
     renter: Pubkey,
@@ -88,6 +93,8 @@ pub fn add_hire(
         config: crate::registry::config_address(),
         lease,
         device,
+        staking_config: crate::staking::config_address(),
+        stake: crate::staking::stake_address(&device),
         hire: hire_address(&lease, &device),
         lock: lock_address(&device),
         vault: vault_address(&lease),
@@ -111,8 +118,17 @@ pub struct Payees {
     pub renter_token: Pubkey,
 }
 
-/// `settle_hire` (anyone may send it).
-pub fn settle_hire(lease: Pubkey, device: Pubkey, payees: Payees, payment: Payment) -> Instruction {
+/// `settle_hire`, sent by anyone: `payer` pays the rent of the slash record when epochs
+/// were missed; `next_slash_id` is the device stake's `slashes_proposed`.
+pub fn settle_hire(
+    payer: Pubkey,
+    lease: Pubkey,
+    device: Pubkey,
+    payees: Payees,
+    payment: Payment,
+    next_slash_id: u64,
+) -> Instruction {
+    let stake = crate::staking::stake_address(&device);
     let accounts = escrow::accounts::SettleHire {
         config: crate::registry::config_address(),
         lease,
@@ -124,6 +140,14 @@ pub fn settle_hire(lease: Pubkey, device: Pubkey, payees: Payees, payment: Payme
         renter_token: payees.renter_token,
         payment_mint: payment.mint,
         token_program: payment.token_program,
+        staking_config: crate::staking::config_address(),
+        stake,
+        slash: crate::staking::slash_address(&stake, next_slash_id),
+        slasher: slasher_address(),
+        payer,
+        staking_event_authority: crate::staking::event_authority(),
+        staking_program: crate::staking::PROGRAM_ID,
+        system_program: solana_sdk_ids::system_program::ID,
         event_authority: event_authority(),
         program: PROGRAM_ID,
     };

@@ -12,6 +12,7 @@ pub use solana_instruction::{AccountMeta, Instruction};
 
 pub mod escrow;
 pub mod registry;
+pub mod staking;
 
 /// The upgradeable loader's account headers (program and program data).
 pub use ::registry::state::upgradeable_loader;

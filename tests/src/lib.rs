@@ -190,6 +190,7 @@ impl Chain {
         let deployer = chain.deployer.pubkey();
         chain.deploy("registry", gpunet_sdk::registry::PROGRAM_ID, Some(deployer));
         chain.deploy("escrow", gpunet_sdk::escrow::PROGRAM_ID, Some(deployer));
+        chain.deploy("staking", gpunet_sdk::staking::PROGRAM_ID, Some(deployer));
         chain
     }
 

@@ -7,6 +7,9 @@ use gpunet_sdk::registry::{
     self, AttestUptimeArgs, Device, DeviceSpecs, FeeSchedule, InitializeNetworkArgs, NetworkConfig,
     RegisterDeviceArgs,
 };
+use gpunet_sdk::staking::{
+    self, EmissionSchedule, HardwareMultiplier, SlashPolicy, StakeAccount, StakeMint, StakingParams,
+};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -39,6 +42,38 @@ pub fn specs(gpu_count: u16) -> DeviceSpecs {
     }
 }
 
+/// One network token, in base units (9 decimals).
+pub const TOKEN: u64 = 1_000_000_000;
+
+/// Staking parameters used unless a test says otherwise: 200 tokens per GPU (H100, model
+/// 100, weighs 4×), 14-day cooldown, 3-day challenge window, 1 % of the minimum stake per
+/// missed hired epoch (half to the renter), 4,566 tokens per epoch, 2 grace epochs.
+pub fn default_staking_params() -> StakingParams {
+    StakingParams {
+        base_stake_per_gpu: 200 * TOKEN,
+        default_multiplier_bps: 10_000,
+        multipliers: vec![HardwareMultiplier {
+            gpu_model: 100,
+            multiplier_bps: 40_000,
+        }],
+        cooldown_seconds: 14 * 24 * 3600,
+        challenge_window_seconds: 3 * 24 * 3600,
+        slash: SlashPolicy {
+            missed_epoch_bps: 100,
+            renter_share_bps: 5_000,
+        },
+        emission: EmissionSchedule {
+            start_epoch: 0,
+            per_epoch: 4_566 * TOKEN,
+            decay_bps: 0,
+            decay_period_epochs: 1,
+            cap: u64::MAX,
+        },
+        grace_epochs: 2,
+        escrow_authority: escrow::slasher_address(),
+    }
+}
+
 pub struct Market {
     pub chain: Chain,
     pub admin: Keypair,
@@ -46,6 +81,10 @@ pub struct Market {
     pub usdc_authority: Keypair,
     pub treasury: Keypair,
     pub treasury_token: Pubkey,
+    pub stake_mint: Pubkey,
+    pub stake_authority: Keypair,
+    /// The treasury's account in the stake mint (slashes).
+    pub treasury_stake_token: Pubkey,
     pub epoch_seconds: u32,
 }
 
@@ -55,6 +94,8 @@ pub struct TestDevice {
     pub agent: Keypair,
     pub address: Pubkey,
     pub owner_token: Pubkey,
+    /// The owner's account in the stake mint (stake, rewards).
+    pub owner_stake_token: Pubkey,
 }
 
 /// A renter with a funded USDC account and one lease.
@@ -87,6 +128,20 @@ impl Market {
         };
         let ix = registry::initialize_network(admin.pubkey(), usdc, stake_mint, args);
         chain.execute(&[ix], &[&admin]);
+        let mint = StakeMint {
+            mint: stake_mint,
+            token_program: spl_token_interface::ID,
+        };
+        let ix = staking::initialize_staking(admin.pubkey(), mint, default_staking_params());
+        chain.execute(&[ix], &[&admin]);
+        // Pre-fund the emission vault for many epochs of rewards.
+        chain.mint_to(
+            &stake_mint,
+            &stake_authority,
+            &staking::emission_vault_address(),
+            1_000_000 * TOKEN,
+        );
+        let treasury_stake_token = chain.create_token_account(&treasury.pubkey(), &stake_mint);
         // Start at the beginning of an epoch, well after genesis.
         let config: NetworkConfig = chain.anchor_account(&registry::config_address());
         let now = chain.clock().unix_timestamp;
@@ -99,8 +154,52 @@ impl Market {
             usdc_authority,
             treasury,
             treasury_token,
+            stake_mint,
+            stake_authority,
+            treasury_stake_token,
             epoch_seconds,
         }
+    }
+
+    pub fn stake_mint(&self) -> StakeMint {
+        StakeMint {
+            mint: self.stake_mint,
+            token_program: spl_token_interface::ID,
+        }
+    }
+
+    pub fn stake_account(&self, device: &TestDevice) -> StakeAccount {
+        self.chain
+            .anchor_account(&staking::stake_address(&device.address))
+    }
+
+    /// Mints `amount` stake tokens to the owner and stakes them for the device.
+    pub fn stake(&mut self, device: &TestDevice, amount: u64) -> Result<Executed, Failed> {
+        let authority = self.stake_authority.insecure_clone();
+        self.chain.mint_to(
+            &self.stake_mint,
+            &authority,
+            &device.owner_stake_token,
+            amount,
+        );
+        let ix = staking::stake(
+            device.owner.pubkey(),
+            device.address,
+            device.owner_stake_token,
+            self.stake_mint(),
+            amount,
+        );
+        self.chain.send(&[ix], &[&device.owner])
+    }
+
+    /// A device as `register_device` makes it, without any stake.
+    pub fn register_unstaked_device(
+        &mut self,
+        device_id: u64,
+        gpu_count: u16,
+        price: u64,
+    ) -> TestDevice {
+        self.register_device_with(device_id, specs(gpu_count), price)
     }
 
     pub fn payment(&self) -> Payment {
@@ -124,7 +223,20 @@ impl Market {
         self.chain.warp_epochs(epochs, self.epoch_seconds);
     }
 
+    /// Registers a device and stakes exactly its minimum (200 tokens per GPU).
     pub fn register_device(&mut self, device_id: u64, gpu_count: u16, price: u64) -> TestDevice {
+        let device = self.register_unstaked_device(device_id, gpu_count, price);
+        self.stake(&device, u64::from(gpu_count) * 200 * TOKEN)
+            .expect("stake the minimum");
+        device
+    }
+
+    pub fn register_device_with(
+        &mut self,
+        device_id: u64,
+        specs: DeviceSpecs,
+        price: u64,
+    ) -> TestDevice {
         let owner = self.chain.funded_keypair(10);
         let agent = self.chain.funded_keypair(1);
         let ix = registry::register_device(
@@ -132,17 +244,21 @@ impl Market {
             RegisterDeviceArgs {
                 device_id,
                 agent: agent.pubkey(),
-                specs: specs(gpu_count),
+                specs,
                 price_per_gpu_hour: price,
             },
         );
         self.chain.execute(&[ix], &[&owner]);
         let owner_token = self.chain.create_token_account(&owner.pubkey(), &self.usdc);
+        let owner_stake_token = self
+            .chain
+            .create_token_account(&owner.pubkey(), &self.stake_mint);
         TestDevice {
             address: registry::device_address(&owner.pubkey(), device_id),
             owner,
             agent,
             owner_token,
+            owner_stake_token,
         }
     }
 
@@ -221,13 +337,35 @@ impl Market {
         renter: &Renter,
         device: &TestDevice,
     ) -> Result<Executed, Failed> {
-        let ix = escrow::settle_hire(
+        let ix = self.settle_ix(caller, renter, device, self.payees(renter, device));
+        self.chain.send(&[ix], &[caller])
+    }
+
+    /// `settle_hire` sent by `caller` with the given payees.
+    pub fn settle_ix(
+        &self,
+        caller: &Keypair,
+        renter: &Renter,
+        device: &TestDevice,
+        payees: Payees,
+    ) -> solana_instruction::Instruction {
+        let next_slash = self
+            .chain
+            .account(&staking::stake_address(&device.address))
+            .map(|a| {
+                gpunet_sdk::decode_account::<StakeAccount>(&a.data)
+                    .expect("stake account")
+                    .slashes_proposed
+            })
+            .unwrap_or(0);
+        escrow::settle_hire(
+            caller.pubkey(),
             renter.lease,
             device.address,
-            self.payees(renter, device),
+            payees,
             self.payment(),
-        );
-        self.chain.send(&[ix], &[caller])
+            next_slash,
+        )
     }
 
     pub fn extend(

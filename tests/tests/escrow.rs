@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use anchor_lang::error::ErrorCode as AnchorError;
-use gpunet_sdk::escrow::{self, EscrowError, Hire};
+use gpunet_sdk::escrow::{self, EscrowError, Hire, Payees};
 use gpunet_sdk::registry::{self, DeviceStatus, UpdateConfigArgs};
+use gpunet_sdk::staking::StakingError;
 use gpunet_tests::Pubkey;
-use gpunet_tests::market::{Market, Renter, TestDevice};
+use gpunet_tests::market::{Market, Renter, TOKEN, TestDevice};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -363,6 +364,29 @@ fn add_hire_rejects_strangers_bad_devices_bad_amounts_and_substituted_accounts()
         let ix = hire(&s, &renter, s.r.token, s.d2.address, 1);
         refused(&mut s, ix, &renter, EscrowError::DeviceNotActive.into());
     }
+    // Stake: below the minimum (one token short), or another device's stake.
+    let short = s.m.register_unstaked_device(4, 2, USDC);
+    s.m.stake(&short, 400 * TOKEN - 1).unwrap();
+    let ix = hire(&s, &renter, s.r.token, short.address, 1);
+    refused(&mut s, ix, &renter, EscrowError::BelowMinimumStake.into());
+    let mut ix = hire(&s, &renter, s.r.token, short.address, 1);
+    ix.accounts[4].pubkey = gpunet_sdk::staking::stake_address(&s.d.address);
+    refused(&mut s, ix, &renter, EscrowError::WrongAccount.into());
+    let unstaked = s.m.register_unstaked_device(5, 1, USDC);
+    let ix = hire(&s, &renter, s.r.token, unstaked.address, 1);
+    refused(
+        &mut s,
+        ix,
+        &renter,
+        AnchorError::AccountNotInitialized.into(),
+    );
+    // One more token and it can be hired; requesting an unstake makes it unhireable again.
+    s.m.stake(&short, 1).unwrap();
+    let owner = short.owner.insecure_clone();
+    let ix = gpunet_sdk::staking::request_unstake(owner.pubkey(), short.address, 1);
+    s.m.chain.execute(&[ix], &[&owner]);
+    let ix = hire(&s, &renter, s.r.token, short.address, 1);
+    refused(&mut s, ix, &renter, EscrowError::BelowMinimumStake.into());
     // A device account that is not the registry's.
     let fake_device = foreign_copy(&mut s.m, &s.d.address);
     let ix = hire(&s, &renter, s.r.token, fake_device, 1);
@@ -374,7 +398,7 @@ fn add_hire_rejects_strangers_bad_devices_bad_amounts_and_substituted_accounts()
     );
     // Another lease's vault.
     let mut ix = hire(&s, &renter, s.r.token, s.d.address, 1);
-    ix.accounts[5].pubkey = escrow::vault_address(&s.r2.lease);
+    ix.accounts[7].pubkey = escrow::vault_address(&s.r2.lease);
     refused(&mut s, ix, &renter, EscrowError::WrongAccount.into());
     // Paying from a token account of another mint.
     let fake_authority = s.m.chain.funded_keypair(1);
@@ -425,25 +449,33 @@ fn settlement_rejects_substituted_devices_hires_vaults_and_payees() {
     let start = s.m.hire(&s.r, &s.d).start_epoch;
     s.m.warp_epochs(1);
     s.m.attest(&s.d, start).unwrap();
-    s.m.warp_epochs(2);
-    let pay = s.m.payment();
+    s.m.warp_epochs(3); // start attested, start + 1 missed: settling proposes a slash
     let payees = s.m.payees(&s.r, &s.d);
-    let settle =
-        |lease: Pubkey, device: Pubkey, payees| escrow::settle_hire(lease, device, payees, pay);
     let caller = s.stranger.insecure_clone();
+    let settle = |s: &Setup, p: Payees| s.m.settle_ix(&caller, &s.r, &s.d, p);
 
     // The hire names its device: another device's attestations cannot pay for it.
-    let mut ix = settle(s.r.lease, s.d.address, payees);
+    let mut ix = settle(&s, payees);
     ix.accounts[3].pubkey = s.d2.address;
     refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
     // Another lease's hire with this lease.
-    let mut ix = settle(s.r.lease, s.d.address, payees);
+    let mut ix = settle(&s, payees);
     ix.accounts[2].pubkey = escrow::hire_address(&s.r2.lease, &s.d2.address);
     refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
     // Another lease's vault.
-    let mut ix = settle(s.r.lease, s.d.address, payees);
+    let mut ix = settle(&s, payees);
     ix.accounts[4].pubkey = escrow::vault_address(&s.r2.lease);
     refused(&mut s, ix, &caller, EscrowError::WrongAccount.into());
+    // Another device's stake, to push the missed epoch's slash onto it.
+    let mut ix = settle(&s, payees);
+    let other_stake = gpunet_sdk::staking::stake_address(&s.d2.address);
+    ix.accounts[11].pubkey = other_stake;
+    ix.accounts[12].pubkey = gpunet_sdk::staking::slash_address(&other_stake, 0);
+    refused(&mut s, ix, &caller, StakingError::WrongAccount.into());
+    // A slasher other than the escrow's own PDA.
+    let mut ix = settle(&s, payees);
+    ix.accounts[13].pubkey = caller.pubkey();
+    refused(&mut s, ix, &caller, AnchorError::ConstraintAddress.into());
     // Payees that are not the owner, the treasury and the renter.
     let thief_token = s.m.chain.create_token_account(&caller.pubkey(), &s.m.usdc);
     for field in 0..3 {
@@ -453,7 +485,7 @@ fn settlement_rejects_substituted_devices_hires_vaults_and_payees() {
             1 => p.treasury_token = thief_token,
             _ => p.renter_token = thief_token,
         }
-        let ix = settle(s.r.lease, s.d.address, p);
+        let ix = settle(&s, p);
         refused(
             &mut s,
             ix,
@@ -461,9 +493,12 @@ fn settlement_rejects_substituted_devices_hires_vaults_and_payees() {
             AnchorError::ConstraintTokenOwner.into(),
         );
     }
-    // Right accounts: settles; a replay has nothing left to settle.
+    // Right accounts: settles, and the missed epoch is proposed for slashing against this
+    // device's stake; a replay has nothing left to settle.
     s.m.settle(&caller, &s.r, &s.d).unwrap();
-    let ix = settle(s.r.lease, s.d.address, payees);
+    assert_eq!(s.m.stake_account(&s.d).pending_slashes, 1);
+    assert_eq!(s.m.stake_account(&s.d2).pending_slashes, 0);
+    let ix = settle(&s, payees);
     refused(&mut s, ix, &caller, EscrowError::NothingToSettle.into());
 }
 

@@ -206,7 +206,7 @@ impl World {
                 if rng.below(8) == 0 {
                     payees.owner_token = self.stranger_token; // substituted payee
                 }
-                let ix = escrow::settle_hire(lease, device.address, payees, pay);
+                let ix = self.m.settle_ix(&caller, renter, device, payees);
                 return (
                     format!("settle r{r} d{d}"),
                     Some(self.m.chain.send(&[ix], &[&caller])),

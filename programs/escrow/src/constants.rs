@@ -12,3 +12,7 @@ pub const MAX_SETTLE_EPOCHS: u64 = 64;
 pub const BPS: u128 = 10_000;
 
 pub const SECONDS_PER_HOUR: u128 = 3_600;
+
+/// The escrow's slashing authority PDA and its bump, derived at compile time.
+pub const SLASHER: ([u8; 32], u8) =
+    anchor_lang::derive_program_address(&[crate::state::seeds::SLASHER], &crate::ID.to_bytes());

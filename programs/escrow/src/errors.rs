@@ -39,4 +39,6 @@ pub enum EscrowError {
     LeaseHasHires,
     #[msg("account does not belong to this lease or hire")]
     WrongAccount,
+    #[msg("the device's stake is below its minimum")]
+    BelowMinimumStake,
 }

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use registry::state::{Device, DeviceStatus, NetworkConfig};
+use staking::state::{StakeAccount, StakingConfig};
 
 use crate::errors::EscrowError;
 use crate::events::HireAdded;
@@ -19,6 +20,13 @@ pub struct AddHire<'info> {
 
     /// A registry `Device` (owner and discriminator checked by `Account`).
     pub device: Box<Account<'info, Device>>,
+
+    /// The staking program's config (owner-checked by `Account`): the minimum-stake table.
+    pub staking_config: Box<Account<'info, StakingConfig>>,
+
+    /// The device's stake account in the staking program (owner-checked by `Account`).
+    #[account(constraint = stake.device == device.key() @ EscrowError::WrongAccount)]
+    pub stake: Box<Account<'info, StakeAccount>>,
 
     #[account(
         init,
@@ -60,7 +68,8 @@ pub struct AddHire<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Binds `device` to the lease for `epochs` epochs from the next epoch boundary (the
+/// Binds `device` (active, priced at or below the lease maximum, staked at or above its
+/// minimum) to the lease for `epochs` epochs from the next epoch boundary (the
 /// device is the renter's at once; billing starts with the next full epoch).
 pub fn handler(ctx: Context<AddHire>, epochs: u64) -> Result<()> {
     let config = &ctx.accounts.config;
@@ -77,6 +86,11 @@ pub fn handler(ctx: Context<AddHire>, epochs: u64) -> Result<()> {
         EscrowError::PriceAboveMax
     );
     require!(epochs > 0, EscrowError::ZeroEpochs);
+    let min_stake = ctx.accounts.staking_config.min_stake(&device.specs)?;
+    require!(
+        ctx.accounts.stake.active >= min_stake,
+        EscrowError::BelowMinimumStake
+    );
 
     let terms = EpochTerms::new(
         device.price_per_gpu_hour,

@@ -1,11 +1,15 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use registry::state::{Device, NetworkConfig};
+use staking::program::Staking;
+use staking::state::StakingConfig;
 
+use crate::constants::SLASHER;
 use crate::errors::EscrowError;
 use crate::events::HireSettled;
-use crate::state::{Hire, Lease};
+use crate::state::{Hire, Lease, Settlement, seeds};
 use crate::vault;
+use staking::instructions::MissedSlashArgs;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -60,10 +64,39 @@ pub struct SettleHire<'info> {
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     pub token_program: Interface<'info, TokenInterface>,
+
+    /// CHECK: the staking program's config; read (owner- and discriminator-checked) only
+    /// when epochs were missed, to price the slash, and passed on to the staking program.
+    pub staking_config: UncheckedAccount<'info>,
+
+    /// CHECK: the device's stake account; the staking program checks that it belongs to
+    /// `hire.device` when a slash is proposed, otherwise unused.
+    #[account(mut)]
+    pub stake: UncheckedAccount<'info>,
+
+    /// CHECK: the next slash PDA of the stake (`["slash", stake, slashes_proposed]`); the
+    /// staking program creates and checks it when epochs were missed, otherwise unused.
+    #[account(mut)]
+    pub slash: UncheckedAccount<'info>,
+
+    /// CHECK: this program's `["slasher"]` PDA, which signs the slash proposal.
+    #[account(address = Pubkey::new_from_array(SLASHER.0))]
+    pub slasher: UncheckedAccount<'info>,
+
+    /// Pays the rent of a slash record when epochs were missed.
+    #[account(mut)]
+    pub payer: Signer<'info>,
+
+    /// CHECK: the staking program's event authority (checked by the staking program).
+    pub staking_event_authority: UncheckedAccount<'info>,
+
+    pub staking_program: Program<'info, Staking>,
+    pub system_program: Program<'info, System>,
 }
 
 /// Settles the hire's final epochs (at most `MAX_SETTLE_EPOCHS` per call): attested ones
-/// pay the owner minus the supplier fee, missed ones refund the renter. Anyone may call.
+/// pay the owner minus the supplier fee, missed ones refund the renter and are proposed for
+/// slashing to the staking program. Anyone may call.
 pub fn handler(ctx: Context<SettleHire>) -> Result<()> {
     let current = ctx.accounts.config.epoch_at(Clock::get()?.unix_timestamp)?;
     let s = ctx
@@ -88,6 +121,10 @@ pub fn handler(ctx: Context<SettleHire>) -> Result<()> {
             &token_program,
             amount,
         )?;
+    }
+
+    if s.missed > 0 {
+        propose_slash(&ctx, &s)?;
     }
 
     let hire = &mut ctx.accounts.hire;
@@ -127,4 +164,41 @@ pub fn handler(ctx: Context<SettleHire>) -> Result<()> {
         to_renter: s.to_renter,
     });
     Ok(())
+}
+
+/// Asks the staking program to slash the device for the missed epochs, signed by the
+/// escrow's slasher PDA; the renter is the beneficiary and the hire the evidence.
+fn propose_slash(ctx: &Context<SettleHire>, s: &Settlement) -> Result<()> {
+    let a = &ctx.accounts;
+    require_keys_eq!(
+        *a.staking_config.owner,
+        staking::ID,
+        EscrowError::WrongAccount
+    );
+    let staking_config = StakingConfig::try_deserialize(&mut &a.staking_config.data.borrow()[..])?;
+    let amount = staking_config.missed_slash(&a.device.specs, s.missed)?;
+    let signer: &[&[u8]] = &[seeds::SLASHER, &[SLASHER.1]];
+    staking::cpi::propose_missed_slash(
+        CpiContext::new_with_signer(
+            staking::ID,
+            staking::cpi::accounts::ProposeMissedSlash {
+                config: a.staking_config.to_account_info(),
+                escrow_authority: a.slasher.to_account_info(),
+                stake: a.stake.to_account_info(),
+                slash: a.slash.to_account_info(),
+                payer: a.payer.to_account_info(),
+                system_program: a.system_program.to_account_info(),
+                event_authority: a.staking_event_authority.to_account_info(),
+                program: a.staking_program.to_account_info(),
+            },
+            &[signer],
+        ),
+        MissedSlashArgs {
+            device: a.hire.device,
+            missed_epochs: s.missed,
+            amount,
+            evidence: a.hire.key().to_bytes(),
+            beneficiary: a.lease.renter,
+        },
+    )
 }

@@ -8,3 +8,6 @@ pub const VAULT: &[u8] = b"vault";
 pub const HIRE: &[u8] = b"hire";
 /// `["lock", device]`: exists while a device is bound, so it is never double-booked.
 pub const LOCK: &[u8] = b"lock";
+/// `["slasher"]`: signs escrow's slash proposals to the staking program (registered there
+/// as `escrow_authority`).
+pub const SLASHER: &[u8] = b"slasher";

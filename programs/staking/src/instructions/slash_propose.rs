@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
+use registry::state::NetworkConfig;
 use registry::state::attestation::count_verifier_signatures;
-use registry::state::{Device, NetworkConfig};
 
 use crate::errors::StakingError;
 use crate::events::SlashProposed;
@@ -28,7 +28,12 @@ pub fn fraud_slash_message(
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct MissedSlashArgs {
+    /// The device whose stake is slashed (must be `stake.device`).
+    pub device: Pubkey,
     pub missed_epochs: u64,
+    /// `StakingConfig::missed_slash(specs, missed_epochs)`, computed by escrow from this
+    /// config and the device it just settled (escrow is trusted with it: only its PDA signs).
+    pub amount: u64,
     /// The hire the epochs were missed in.
     pub evidence: [u8; 32],
     /// The renter, who receives the renter share.
@@ -37,6 +42,7 @@ pub struct MissedSlashArgs {
 
 #[event_cpi]
 #[derive(Accounts)]
+#[instruction(args: MissedSlashArgs)]
 pub struct ProposeMissedSlash<'info> {
     pub config: Box<Account<'info, StakingConfig>>,
 
@@ -44,9 +50,7 @@ pub struct ProposeMissedSlash<'info> {
     #[account(address = config.escrow_authority @ StakingError::NotEscrowAuthority)]
     pub escrow_authority: Signer<'info>,
 
-    pub device: Box<Account<'info, Device>>,
-
-    #[account(mut, has_one = device @ StakingError::WrongAccount)]
+    #[account(mut, constraint = stake.device == args.device @ StakingError::WrongAccount)]
     pub stake: Box<Account<'info, StakeAccount>>,
 
     #[account(
@@ -67,10 +71,7 @@ pub struct ProposeMissedSlash<'info> {
 /// Proposes the slash for `missed_epochs` hired epochs the device did not attest
 /// (`missed_epoch_bps` of its minimum stake each). Called by escrow settlement through CPI.
 pub fn missed_handler(ctx: Context<ProposeMissedSlash>, args: MissedSlashArgs) -> Result<()> {
-    let amount = ctx
-        .accounts
-        .config
-        .missed_slash(&ctx.accounts.device.specs, args.missed_epochs)?;
+    let amount = args.amount;
     let reason = SlashReason::MissedEpochs {
         count: args.missed_epochs,
     };
