@@ -447,3 +447,61 @@ impl Default for Market {
         Self::new()
     }
 }
+
+impl Market {
+    /// The agent's usual transaction: attest `epoch` and register its reward weight.
+    pub fn attest_and_register(
+        &mut self,
+        device: &TestDevice,
+        epoch: u64,
+    ) -> Result<Executed, Failed> {
+        let attest = registry::attest_uptime(
+            device.agent.pubkey(),
+            device.address,
+            AttestUptimeArgs {
+                epoch,
+                uptime_minutes: (self.epoch_seconds / 60).max(1) as u16,
+                pow_digest: [epoch as u8; 32],
+            },
+        );
+        let register = staking::register_weight(device.agent.pubkey(), device.address, epoch);
+        self.chain.send(&[attest, register], &[&device.agent])
+    }
+
+    pub fn register_weight(&mut self, device: &TestDevice, epoch: u64) -> Result<Executed, Failed> {
+        let ix = staking::register_weight(device.agent.pubkey(), device.address, epoch);
+        self.chain.send(&[ix], &[&device.agent])
+    }
+
+    /// `claim_rewards` of `epochs` for the device, sent by `caller`.
+    pub fn claim(
+        &mut self,
+        caller: &Keypair,
+        device: &TestDevice,
+        epochs: &[u64],
+    ) -> Result<Executed, Failed> {
+        let ix = staking::claim_rewards(
+            device.address,
+            device.owner_stake_token,
+            self.stake_mint(),
+            epochs,
+        );
+        self.chain.send(&[ix], &[caller])
+    }
+
+    pub fn epoch_rewards(&self, epoch: u64) -> staking::EpochRewards {
+        self.chain
+            .anchor_account(&staking::epoch_rewards_address(epoch))
+    }
+
+    pub fn slash(&self, device: &TestDevice, slash_id: u64) -> staking::Slash {
+        let stake = staking::stake_address(&device.address);
+        self.chain
+            .anchor_account(&staking::slash_address(&stake, slash_id))
+    }
+
+    pub fn stake_vault_balance(&self, device: &TestDevice) -> u64 {
+        self.chain
+            .token_balance(&staking::stake_vault_address(&device.address))
+    }
+}
