@@ -8,19 +8,21 @@ use gpunet_sdk::registry::{
     self, AttestUptimeArgs, DeviceStatus, FeeSchedule, InitializeNetworkArgs, RegisterDeviceArgs,
     UpdateConfigArgs, UpdateDeviceArgs, VerifierSet,
 };
+use gpunet_sdk::staking;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::market::{Market, default_fees, specs};
+use crate::market::{Market, TOKEN, default_fees, default_staking_params, specs};
 use crate::{Chain, Pubkey, deploy_dir};
 
 /// Programs listed in the report, by deploy name.
-const PROGRAMS: &[&str] = &["registry", "escrow", "sbf_selftest"];
+const PROGRAMS: &[&str] = &["registry", "escrow", "staking", "sbf_selftest"];
 
 /// Compute-unit budgets from the issues, by (program, instruction, case).
 pub const TARGETS: &[(&str, &str, &str, u64)] = &[
     ("registry", "attest_uptime", "no verifiers", 8_000),
     ("escrow", "add_hire", "8 GPUs, 24 epochs", 60_000),
+    ("staking", "claim_rewards", "24 epochs", 60_000),
     ("escrow", "settle_hire", "24 epochs, all attested", 40_000),
 ];
 
@@ -122,6 +124,141 @@ pub fn measure() -> Vec<Measurement> {
         chain.execute(&[ix], &[&stake_authority]),
     );
     out.extend(measure_devices_and_leases());
+    out.extend(measure_staking());
+    out
+}
+
+/// Staking's instructions, on a `Market` (whose devices are staked at their minimum).
+fn measure_staking() -> Vec<Measurement> {
+    let mut out = Vec::new();
+    let mut record = |instruction, case, executed: crate::Executed| {
+        out.push(Measurement {
+            program: "staking",
+            instruction,
+            case,
+            compute_units: executed.compute_units,
+        });
+    };
+    // initialize_staking on a network that has none yet.
+    {
+        let mut chain = Chain::new();
+        let admin = chain.deployer.insecure_clone();
+        let (usdc, _) = chain.create_usdc();
+        let stake_authority = chain.funded_keypair(1);
+        let stake_mint = chain.create_mint(&stake_authority.pubkey(), 9);
+        let args = InitializeNetworkArgs {
+            fees: default_fees(),
+            epoch_seconds: 3600,
+            treasury: Pubkey::new_from_array([9; 32]),
+            verifiers: vec![],
+            verifier_quorum: 0,
+        };
+        let ix = registry::initialize_network(admin.pubkey(), usdc, stake_mint, args);
+        chain.execute(&[ix], &[&admin]);
+        let mint = staking::StakeMint {
+            mint: stake_mint,
+            token_program: spl_token_interface::ID,
+        };
+        let ix = staking::initialize_staking(admin.pubkey(), mint, default_staking_params());
+        record(
+            "initialize_staking",
+            "1 multiplier",
+            chain.execute(&[ix], &[&admin]),
+        );
+    }
+
+    let mut m = Market::new();
+    let admin = m.admin.insecure_clone();
+    let ix = staking::update_staking(admin.pubkey(), default_staking_params());
+    record("update_staking", "", m.chain.execute(&[ix], &[&admin]));
+    let d = m.register_unstaked_device(1, 8, 2_000_000);
+    record(
+        "stake",
+        "first stake (opens the stake account and vault)",
+        m.stake(&d, 1_600 * TOKEN).unwrap(),
+    );
+    record("stake", "top-up", m.stake(&d, TOKEN).unwrap());
+    let other = m.register_device(2, 8, 2_000_000);
+
+    let start = m.current_epoch();
+    for e in start..start + 24 {
+        m.attest(&d, e).unwrap();
+        let executed = m.register_weight(&d, e).unwrap();
+        if e == start {
+            record(
+                "register_weight",
+                "first device of the epoch (creates its rewards account)",
+                executed,
+            );
+            m.attest(&other, e).unwrap();
+            record(
+                "register_weight",
+                "next device of the epoch",
+                m.register_weight(&other, e).unwrap(),
+            );
+        }
+        m.warp_epochs(1);
+    }
+    m.warp_epochs(4);
+    let anyone = m.chain.funded_keypair(1);
+    let epochs: Vec<u64> = (start..start + 24).collect();
+    record(
+        "claim_rewards",
+        "24 epochs",
+        m.claim(&anyone, &d, &epochs).unwrap(),
+    );
+
+    let owner = d.owner.insecure_clone();
+    let ix = staking::request_unstake(owner.pubkey(), d.address, TOKEN);
+    record("request_unstake", "", m.chain.execute(&[ix], &[&owner]));
+    m.chain.warp_seconds(14 * 24 * 3600);
+    let ix = staking::withdraw(
+        owner.pubkey(),
+        d.address,
+        d.owner_stake_token,
+        m.stake_mint(),
+    );
+    record("withdraw", "", m.chain.execute(&[ix], &[&owner]));
+
+    // Slashes, on a network with a 2-of-3 verifier quorum.
+    let verifiers: Vec<Keypair> = (1..=3).map(|i| Keypair::new_from_array([i; 32])).collect();
+    let keys = verifiers.iter().map(|v| v.pubkey()).collect();
+    let mut m = Market::with(default_fees(), 3600, keys, 2);
+    let d = m.register_device(1, 8, 2_000_000);
+    let payer = m.chain.funded_keypair(1);
+    let stake = staking::stake_address(&d.address);
+    for slash_id in 0..2 {
+        let message = staking::fraud_slash_message(&stake, slash_id, TOKEN, &[7; 32]);
+        let signatures: Vec<(Pubkey, [u8; 64])> = verifiers[..2]
+            .iter()
+            .map(|v| (v.pubkey(), v.sign_message(&message).into()))
+            .collect();
+        let ixs = [
+            registry::verifier_signatures(&signatures, &message),
+            staking::propose_fraud_slash(payer.pubkey(), d.address, slash_id, TOKEN, [7; 32]),
+        ];
+        let executed = m.chain.execute(&ixs, &[&payer]);
+        if slash_id == 0 {
+            record("propose_fraud_slash", "quorum 2 of 3", executed);
+        }
+    }
+    let admin = m.admin.insecure_clone();
+    let ix = staking::cancel_slash(admin.pubkey(), d.address, 1);
+    record("cancel_slash", "", m.chain.execute(&[ix], &[&admin]));
+    m.chain.warp_seconds(3 * 24 * 3600);
+    let payer_token = m.chain.create_token_account(&payer.pubkey(), &m.stake_mint);
+    let ix = staking::finalize_slash(
+        d.address,
+        0,
+        m.treasury_stake_token,
+        payer_token,
+        m.stake_mint(),
+    );
+    record(
+        "finalize_slash",
+        "fraud, all to the treasury",
+        m.chain.execute(&[ix], &[&payer]),
+    );
     out
 }
 

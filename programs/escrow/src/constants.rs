@@ -9,9 +9,9 @@ pub const MAX_NAME_LEN: usize = 32;
 pub const MAX_SETTLE_EPOCHS: u64 = 64;
 
 /// 100 % in basis points.
-pub const BPS: u128 = 10_000;
+pub const BPS: u64 = 10_000;
 
-pub const SECONDS_PER_HOUR: u128 = 3_600;
+pub const SECONDS_PER_HOUR: u64 = 3_600;
 
 /// The escrow's slashing authority PDA and its bump, derived at compile time.
 pub const SLASHER: ([u8; 32], u8) =

@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use registry::math::mul_div;
 use registry::state::{EpochAttestation, UptimeRecord};
 
 use crate::constants::{BPS, MAX_SETTLE_EPOCHS, SECONDS_PER_HOUR};
@@ -23,12 +24,12 @@ impl EpochTerms {
         renter_fee_bps: u16,
         supplier_fee_bps: u16,
     ) -> Result<Self> {
-        let price =
-            u128::from(price_per_gpu_hour) * u128::from(gpu_count) * u128::from(epoch_seconds)
-                / SECONDS_PER_HOUR;
-        let price = u64::try_from(price).map_err(|_| EscrowError::Overflow)?;
+        let gpu_seconds = u64::from(gpu_count) * u64::from(epoch_seconds);
+        let price = mul_div(price_per_gpu_hour, gpu_seconds, SECONDS_PER_HOUR)
+            .ok_or(EscrowError::Overflow)?;
         require!(price > 0, EscrowError::ZeroEpochPrice);
-        let fee = |bps: u16| (u128::from(price) * u128::from(bps) / BPS) as u64;
+        // A fee is at most the price (bps ≤ 10,000), so it always fits.
+        let fee = |bps: u16| mul_div(price, u64::from(bps), BPS).unwrap_or(u64::MAX);
         let terms = EpochTerms {
             price,
             renter_fee: fee(renter_fee_bps),

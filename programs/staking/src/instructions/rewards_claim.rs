@@ -4,7 +4,7 @@ use registry::state::NetworkConfig;
 
 use crate::errors::StakingError;
 use crate::events::RewardsClaimed;
-use crate::state::{EpochRewards, StakeAccount, StakingConfig, seeds};
+use crate::state::{EpochRewardsView, StakeAccount, StakingConfig, seeds};
 use crate::vault;
 
 #[event_cpi]
@@ -44,18 +44,18 @@ pub struct ClaimRewards<'info> {
 /// passed, in one transfer, and forgets those epochs (a second claim pays nothing for
 /// them). Anyone may send it: the rewards go to the owner.
 pub fn handler<'info>(ctx: Context<'info, ClaimRewards<'info>>) -> Result<()> {
+    let (mut epochs, mut amounts) = (
+        Vec::with_capacity(ctx.remaining_accounts.len()),
+        Vec::with_capacity(ctx.remaining_accounts.len()),
+    );
     let current = ctx
         .accounts
         .network
         .epoch_at(Clock::get()?.unix_timestamp)?;
     let grace = ctx.accounts.config.grace_epochs;
-    let mut epochs = Vec::new();
-    let mut amounts = Vec::new();
     let mut total: u64 = 0;
     for info in ctx.remaining_accounts {
-        // Owner and discriminator checked; only `register_weight` creates one, at its PDA.
-        let mut rewards: Account<EpochRewards> = Account::try_from(info)?;
-        require!(info.is_writable, StakingError::WrongEpochRewards);
+        let rewards = EpochRewardsView::read(info)?;
         let final_after = rewards
             .epoch
             .saturating_add(1)
@@ -73,12 +73,12 @@ pub fn handler<'info>(ctx: Context<'info, ClaimRewards<'info>>) -> Result<()> {
         };
         let pending = stake.pending_rewards.swap_remove(i);
         let share = rewards.share(pending.weight);
-        rewards.claimed = rewards
+        let claimed = rewards
             .claimed
             .checked_add(share)
             .filter(|c| *c <= rewards.emission)
             .ok_or(StakingError::Overflow)?;
-        rewards.exit(&crate::ID)?;
+        EpochRewardsView::write_claimed(info, claimed)?;
         total = total.checked_add(share).ok_or(StakingError::Overflow)?;
         epochs.push(pending.epoch);
         amounts.push(share);

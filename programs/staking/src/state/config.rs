@@ -1,4 +1,5 @@
 use anchor_lang::prelude::*;
+use registry::math::mul_div;
 use registry::state::DeviceSpecs;
 
 use crate::constants::{BPS, MAX_MULTIPLIERS};
@@ -34,6 +35,10 @@ impl EmissionSchedule {
     pub fn scheduled(&self, epoch: u64) -> u64 {
         if epoch < self.start_epoch || self.per_epoch == 0 {
             return 0;
+        }
+        if self.decay_bps == 0 {
+            // No 128-bit arithmetic (a software loop on SBF) when nothing decays.
+            return self.per_epoch;
         }
         let mut k = (epoch - self.start_epoch) / u64::from(self.decay_period_epochs);
         const ONE: u128 = 1_000_000_000_000_000_000;
@@ -171,11 +176,15 @@ impl StakingConfig {
 
     /// Slash for `missed` hired epochs of a device.
     pub fn missed_slash(&self, specs: &DeviceSpecs, missed: u64) -> Result<u64> {
-        let v = u128::from(self.min_stake(specs)?)
-            * u128::from(self.slash.missed_epoch_bps)
-            * u128::from(missed)
-            / u128::from(BPS);
-        Ok(u64::try_from(v).map_err(|_| StakingError::Overflow)?)
+        let per_epoch = mul_div(
+            self.min_stake(specs)?,
+            u64::from(self.slash.missed_epoch_bps),
+            BPS,
+        )
+        .ok_or(StakingError::Overflow)?;
+        Ok(per_epoch
+            .checked_mul(missed)
+            .ok_or(StakingError::Overflow)?)
     }
 
     /// Assigns `epoch` its emission: the schedule, cut to what the cap still allows.
