@@ -168,12 +168,12 @@ fn unstaking_during_a_pending_slash_cannot_escape_it() {
         x.m.stake_mint(),
     );
     x.m.chain
-        .send(&[withdraw.clone()], &[&owner])
+        .send(std::slice::from_ref(&withdraw), &[&owner])
         .unwrap_err()
         .assert_anchor_error(StakingError::CooldownNotOver.into());
     x.m.chain.warp_seconds(14 * DAY);
     x.m.chain
-        .send(&[withdraw.clone()], &[&owner])
+        .send(std::slice::from_ref(&withdraw), &[&owner])
         .unwrap_err()
         .assert_anchor_error(StakingError::SlashPending.into());
     finalize(&mut x, 0).unwrap();
@@ -183,7 +183,8 @@ fn unstaking_during_a_pending_slash_cannot_escape_it() {
         (0, 1_584 * TOKEN),
         "taken from the cooling stake"
     );
-    x.m.chain.execute(&[withdraw.clone()], &[&owner]);
+    x.m.chain
+        .execute(std::slice::from_ref(&withdraw), &[&owner]);
     assert_eq!(
         x.m.chain.token_balance(&x.d.owner_stake_token),
         1_584 * TOKEN
@@ -255,7 +256,7 @@ fn stake_and_unstake_reject_strangers_zero_and_excess() {
         m.stake_mint(),
     );
     m.chain
-        .send(&[withdraw.clone()], &[&owner])
+        .send(std::slice::from_ref(&withdraw), &[&owner])
         .unwrap_err()
         .assert_anchor_error(StakingError::CooldownNotOver.into());
     m.chain.warp_seconds(4 * DAY);
