@@ -244,10 +244,14 @@ impl World {
                 ];
                 ("propose_fraud_slash", self.m.chain.send(&ixs, &[&payer]))
             }
-            16 => {
+            15 => {
+                let pending = self.pending_slashes(i, next_slash);
+                let id = pending
+                    .first()
+                    .copied()
+                    .unwrap_or(rng.below(next_slash.max(1)));
                 let admin = self.m.admin.insecure_clone();
-                let ix =
-                    staking::cancel_slash(admin.pubkey(), d.address, rng.below(next_slash.max(1)));
+                let ix = staking::cancel_slash(admin.pubkey(), d.address, id);
                 ("cancel_slash", self.m.chain.send(&[ix], &[&admin]))
             }
             16..=17 => {
@@ -286,7 +290,7 @@ fn random_staking_sequences_conserve_tokens_pay_shares_and_respect_cooldowns() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
-    let mut seeds = Rng::from_env(0x7374_616b_65);
+    let mut seeds = Rng::from_env(0x0073_7461_6b65);
     let mut kinds = std::collections::BTreeSet::new();
     for case in 0..cases {
         let seed = seeds.next_u64();
