@@ -397,12 +397,28 @@ fn measure_devices_and_leases() -> Vec<Measurement> {
         "24 epochs, all attested",
         m.settle(&anyone, &renter, &spare).unwrap(),
     );
+    let settled = m.settle(&anyone, &renter, &d).unwrap();
+    // The staking program's share of it, from the runtime's per-program log line.
+    let staking_line = format!("Program {} consumed ", staking::PROGRAM_ID);
+    let slash_cu = settled
+        .logs
+        .iter()
+        .filter_map(|l| l.strip_prefix(&staking_line))
+        .filter_map(|rest| rest.split(' ').next()?.parse::<u64>().ok())
+        .max()
+        .expect("settlement invoked the staking program");
     record(
         "escrow",
         "settle_hire",
         "24 epochs, 20 attested, 4 missed (slash proposed)",
-        m.settle(&anyone, &renter, &d).unwrap(),
+        settled,
     );
+    let slash_measurement = Measurement {
+        program: "staking",
+        instruction: "propose_missed_slash",
+        case: "CPI from that settlement (included in its units)",
+        compute_units: slash_cu,
+    };
     m.warp_epochs(1);
     record(
         "escrow",
@@ -436,6 +452,7 @@ fn measure_devices_and_leases() -> Vec<Measurement> {
         "empty vault",
         m.close_lease(&renter).unwrap(),
     );
+    out.push(slash_measurement);
     out
 }
 
@@ -466,6 +483,24 @@ pub fn markdown() -> String {
             m.program, m.instruction, m.case, m.compute_units
         );
     }
+    let _ = writeln!(
+        doc,
+        "\n## Where the units go\n\n\
+         - `settle_hire` meets its budget of 40,000 for 24 epochs when every epoch was attested.\n  \
+         With missed epochs it also proposes a slash by CPI to staking (`propose_missed_slash`\n  \
+         row: the staking program's own units, which include creating the `Slash` account and\n  \
+         its `emit_cpi!` event); the rest of the difference is the escrow side of that CPI\n  \
+         (reading the staking config to price the slash, building and invoking the instruction).\n  \
+         A settlement that proposes a slash is over that budget (rows above); the budget\n  \
+         predates slashing.\n\
+         - A 128-bit division is a software loop of about 2,600 units on SBF (no native\n  \
+         instruction). `registry::math::mul_div` divides in 64 bits whenever the product fits,\n  \
+         which cut `claim_rewards` for 24 epochs from 92,865 to 29,516 units when it was\n  \
+         introduced; the emission schedule skips its fixed-point power when nothing decays.\n\
+         - Every account whose PDA is derived with a search (`find_program_address`) costs\n  \
+         1,500 units per bump tried, so a case's units depend on its addresses; the harness\n  \
+         derives every key from a counter, which keeps this report exact from run to run."
+    );
     let _ = writeln!(doc, "\n## Program sizes\n");
     let _ = writeln!(doc, "| program | `.so` bytes |");
     let _ = writeln!(doc, "|---|---:|");
