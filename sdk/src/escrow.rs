@@ -39,15 +39,11 @@ pub fn event_authority() -> Pubkey {
 }
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, &PROGRAM_ID).0
+    crate::pda(&PROGRAM_ID, seeds)
 }
 
 fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction {
-        program_id: PROGRAM_ID,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
+    crate::anchor_instruction(PROGRAM_ID, accounts, data)
 }
 
 /// The token accounts and programs every money-moving escrow instruction needs.

@@ -27,6 +27,24 @@ pub fn program_data_address(program_id: &Pubkey) -> Pubkey {
     .0
 }
 
+/// The PDA of `seeds` under `program_id` (bump searched).
+pub fn pda(program_id: &Pubkey, seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, program_id).0
+}
+
+/// An instruction of an Anchor program from its generated accounts struct and data.
+pub fn anchor_instruction(
+    program_id: Pubkey,
+    accounts: impl anchor_lang::ToAccountMetas,
+    data: impl anchor_lang::InstructionData,
+) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
 /// Decodes an Anchor account (discriminator + borsh) from raw account data.
 pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
     let mut slice = data;

@@ -15,7 +15,7 @@ use crate::{AccountMeta, Instruction, Pubkey};
 pub const PROGRAM_ID: Pubkey = staking::ID;
 
 fn find(seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, &PROGRAM_ID).0
+    crate::pda(&PROGRAM_ID, seeds)
 }
 
 /// `["staking"]`: the config, also the authority of every staking vault.
@@ -54,11 +54,7 @@ pub fn event_authority() -> Pubkey {
 }
 
 fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction {
-        program_id: PROGRAM_ID,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
+    crate::anchor_instruction(PROGRAM_ID, accounts, data)
 }
 
 /// The token program that owns the stake mint.

@@ -1,7 +1,8 @@
 //! Token movements out of and into a lease vault.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, CloseAccount, Mint, TransferChecked};
+use anchor_spl::token_interface::{self, CloseAccount, Mint};
+use registry::tokens::transfer;
 
 use crate::state::{Lease, seeds};
 
@@ -14,24 +15,9 @@ pub fn pay_out<'info>(
     token_program: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    if amount == 0 {
-        return Ok(());
-    }
+    let authority = lease.to_account_info();
     as_lease(lease, |signer| {
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                *token_program.key,
-                TransferChecked {
-                    from: vault.clone(),
-                    mint: mint.to_account_info(),
-                    to: to.clone(),
-                    authority: lease.to_account_info(),
-                },
-                signer,
-            ),
-            amount,
-            mint.decimals,
-        )
+        transfer(token_program, vault, to, &authority, mint, amount, signer)
     })
 }
 
@@ -76,17 +62,5 @@ pub fn deposit<'info>(
     token_program: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    token_interface::transfer_checked(
-        CpiContext::new(
-            *token_program.key,
-            TransferChecked {
-                from: from.clone(),
-                mint: mint.to_account_info(),
-                to: vault.clone(),
-                authority: renter.clone(),
-            },
-        ),
-        amount,
-        mint.decimals,
-    )
+    transfer(token_program, from, vault, renter, mint, amount, &[])
 }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod state;
+pub mod tokens;
 
 use instructions::*;
 use state::DeviceStatus;

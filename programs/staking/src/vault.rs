@@ -1,7 +1,8 @@
-//! Token movements out of staking's vaults, all owned by the config PDA.
+//! Token movements out of and into staking's vaults, all owned by the config PDA.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TransferChecked};
+use anchor_spl::token_interface::Mint;
+use registry::tokens::transfer;
 
 use crate::state::{StakingConfig, seeds};
 
@@ -14,23 +15,16 @@ pub fn pay_out<'info>(
     token_program: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    if amount == 0 {
-        return Ok(());
-    }
     let signer: &[&[u8]] = &[seeds::CONFIG, core::slice::from_ref(&config.bump)];
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(
-            *token_program.key,
-            TransferChecked {
-                from: vault.clone(),
-                mint: mint.to_account_info(),
-                to: to.clone(),
-                authority: config.to_account_info(),
-            },
-            &[signer],
-        ),
+    let authority = config.to_account_info();
+    transfer(
+        token_program,
+        vault,
+        to,
+        &authority,
+        mint,
         amount,
-        mint.decimals,
+        &[signer],
     )
 }
 
@@ -43,17 +37,5 @@ pub fn pay_in<'info>(
     token_program: &AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    token_interface::transfer_checked(
-        CpiContext::new(
-            *token_program.key,
-            TransferChecked {
-                from: from.clone(),
-                mint: mint.to_account_info(),
-                to: vault.clone(),
-                authority: authority.clone(),
-            },
-        ),
-        amount,
-        mint.decimals,
-    )
+    transfer(token_program, from, vault, authority, mint, amount, &[])
 }
