@@ -41,13 +41,32 @@ pub fn count_verifier_signatures(
     verifiers: &[Pubkey],
     message: &[u8],
 ) -> Result<usize> {
+    let mut signed: u32 = 0; // bit i: verifiers[i] signed (at most 16 verifiers)
+    for_each_signature(instructions_sysvar, |key, signed_message| {
+        if signed_message != message {
+            return;
+        }
+        if let Some(i) = verifiers.iter().position(|v| v.as_ref() == key) {
+            signed |= 1 << i;
+        }
+    })?;
+    Ok(signed.count_ones() as usize)
+}
+
+/// Calls `f(public key, message)` for every signature carried by the ed25519-program
+/// instructions of this transaction (the runtime has verified them all before any program
+/// runs). Only signatures whose key, signature and message lie inside their own ed25519
+/// instruction are reported.
+pub fn for_each_signature(
+    instructions_sysvar: &AccountInfo,
+    mut f: impl FnMut(&[u8], &[u8]),
+) -> Result<()> {
     require_keys_eq!(
         *instructions_sysvar.key,
         anchor_lang::prelude::Instructions::id(),
         RegistryError::WrongInstructionsSysvar
     );
     let data = instructions_sysvar.try_borrow_data()?;
-    let mut signed: u32 = 0; // bit i: verifiers[i] signed (at most 16 verifiers)
     let count = read_u16(&data, 0)? as usize;
     for index in 0..count {
         let start = read_u16(&data, 2 + 2 * index)? as usize;
@@ -56,15 +75,10 @@ pub fn count_verifier_signatures(
             continue;
         }
         for (key, signed_message) in ed25519_entries(ix_data, index as u16)? {
-            if signed_message != message {
-                continue;
-            }
-            if let Some(i) = verifiers.iter().position(|v| v.as_ref() == key) {
-                signed |= 1 << i;
-            }
+            f(key, signed_message);
         }
     }
-    Ok(signed.count_ones() as usize)
+    Ok(())
 }
 
 fn read_u16(data: &[u8], at: usize) -> Result<u16> {

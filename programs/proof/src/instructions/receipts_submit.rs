@@ -1,0 +1,292 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use escrow::state::Hire;
+use registry::state::attestation::for_each_signature;
+use registry::state::{Device, NetworkConfig};
+use registry::tokens::transfer;
+
+use crate::constants::MAX_BATCH;
+use crate::errors::ProofError;
+use crate::events::ReceiptsSubmitted;
+use crate::state::{
+    Model, ReceiptBatch, ReceiptKind, ReceiptLog, Session, SessionPayee, Split, chain_next,
+    parse_voucher, seeds,
+};
+
+#[derive(Accounts)]
+pub struct SubmitInferenceReceipts<'info> {
+    pub network: Box<Account<'info, NetworkConfig>>,
+
+    #[account(has_one = agent @ ProofError::NotDeviceAgent)]
+    pub device: Box<Account<'info, Device>>,
+
+    /// The device's hot key; pays for the log and payee accounts the first time.
+    #[account(mut)]
+    pub agent: Signer<'info>,
+
+    #[account(
+        init_if_needed,
+        payer = agent,
+        space = 8 + ReceiptLog::INIT_SPACE,
+        seeds = [seeds::RECEIPTS, device.key().as_ref()],
+        bump,
+    )]
+    pub receipt_log: Box<Account<'info, ReceiptLog>>,
+
+    #[account(
+        mut,
+        has_one = model @ ProofError::WrongAccount,
+        has_one = vault @ ProofError::WrongAccount,
+    )]
+    pub session: Box<Account<'info, Session>>,
+
+    #[account(mut)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(
+        init_if_needed,
+        payer = agent,
+        space = 8 + SessionPayee::INIT_SPACE,
+        seeds = [seeds::PAYEE, session.key().as_ref(), device.key().as_ref()],
+        bump,
+    )]
+    pub payee: Box<Account<'info, SessionPayee>>,
+
+    pub model: Box<Account<'info, Model>>,
+
+    /// Any token account of the device owner: the worker's payout.
+    #[account(mut, token::mint = payment_mint, token::authority = device.owner, token::token_program = token_program)]
+    pub worker_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    /// Any token account of the model owner: the royalty.
+    #[account(mut, token::mint = payment_mint, token::authority = model.owner, token::token_program = token_program)]
+    pub royalty_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    /// Any token account of the treasury: the network fee.
+    #[account(mut, token::mint = payment_mint, token::authority = network.treasury, token::token_program = token_program)]
+    pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(address = session.payment_mint @ ProofError::WrongAccount)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+
+    /// CHECK: the instructions sysvar (address checked when the voucher is read).
+    pub instructions: UncheckedAccount<'info>,
+}
+
+/// Records a batch of paid inferences and pays them from the session: each record costs
+/// `compute_units × price_per_unit`, split into the model owner's royalty, the network fee
+/// and the worker's payout. The session's authoriser must have signed a voucher (an
+/// ed25519 instruction in the same transaction) for at least everything this device has
+/// been paid from the session, this batch included.
+pub fn inference_handler(ctx: Context<SubmitInferenceReceipts>, batch: ReceiptBatch) -> Result<()> {
+    let a = &ctx.accounts;
+    let now = Clock::get()?.unix_timestamp;
+    require!(
+        a.session.closing_at.is_none_or(|t| now < t),
+        ProofError::SessionClosing
+    );
+    let (royalty_bps, fee_bps, price) = (
+        a.model.royalty_bps,
+        a.network.fees.inference_fee_bps,
+        a.model.price_per_unit,
+    );
+    let mut total = Split::default();
+    let mut compute_units: u64 = 0;
+    for record in &batch.records {
+        let amount = u64::from(record.compute_units)
+            .checked_mul(price)
+            .ok_or(ProofError::Overflow)?;
+        total.add(&Split::of(amount, royalty_bps, fee_bps)?)?;
+        compute_units += u64::from(record.compute_units);
+    }
+
+    // The best voucher of the authoriser for this (session, device).
+    let (session_key, device_key) = (a.session.key(), a.device.key());
+    let authorizer = a.session.authorizer;
+    let mut authorised: Option<u64> = None;
+    for_each_signature(&a.instructions.to_account_info(), |key, message| {
+        if key == authorizer.as_ref()
+            && let Some(cumulative) = parse_voucher(message, &session_key, &device_key)
+        {
+            authorised = Some(authorised.map_or(cumulative, |best| best.max(cumulative)));
+        }
+    })?;
+    let paid_after = a
+        .payee
+        .paid
+        .checked_add(total.amount)
+        .ok_or(ProofError::Overflow)?;
+    require!(
+        authorised.is_some_and(|cumulative| paid_after <= cumulative),
+        ProofError::VoucherMissing
+    );
+
+    let session_id = a.session.session_id.to_le_bytes();
+    let signer: &[&[u8]] = &[
+        seeds::SESSION,
+        a.session.consumer.as_ref(),
+        &session_id,
+        core::slice::from_ref(&a.session.bump),
+    ];
+    let (token_program, vault, authority) = (
+        a.token_program.to_account_info(),
+        a.vault.to_account_info(),
+        a.session.to_account_info(),
+    );
+    for (to, amount) in [
+        (a.worker_token.to_account_info(), total.worker),
+        (a.royalty_token.to_account_info(), total.royalty),
+        (a.treasury_token.to_account_info(), total.fee),
+    ] {
+        transfer(
+            &token_program,
+            &vault,
+            &to,
+            &authority,
+            &a.payment_mint,
+            amount,
+            &[signer],
+        )?;
+    }
+
+    let model = a.model.key();
+    let payee = &mut ctx.accounts.payee;
+    if payee.session == Pubkey::default() {
+        payee.session = session_key;
+        payee.device = device_key;
+        payee.bump = ctx.bumps.payee;
+    }
+    payee.paid = paid_after;
+    let session = &mut ctx.accounts.session;
+    session.spent = session
+        .spent
+        .checked_add(total.amount)
+        .ok_or(ProofError::Overflow)?;
+    let bump = ctx.bumps.receipt_log;
+    record(
+        &mut ctx.accounts.receipt_log,
+        bump,
+        device_key,
+        ReceiptKind::Inference,
+        session_key,
+        model,
+        &batch,
+        compute_units,
+        total,
+        now,
+    )
+}
+
+#[derive(Accounts)]
+pub struct SubmitJobReceipts<'info> {
+    pub network: Box<Account<'info, NetworkConfig>>,
+
+    #[account(has_one = agent @ ProofError::NotDeviceAgent)]
+    pub device: Box<Account<'info, Device>>,
+
+    #[account(mut)]
+    pub agent: Signer<'info>,
+
+    #[account(
+        init_if_needed,
+        payer = agent,
+        space = 8 + ReceiptLog::INIT_SPACE,
+        seeds = [seeds::RECEIPTS, device.key().as_ref()],
+        bump,
+    )]
+    pub receipt_log: Box<Account<'info, ReceiptLog>>,
+
+    /// The escrow `Hire` the work was done for (owner-checked by `Account`).
+    #[account(constraint = hire.device == device.key() @ ProofError::HireNotActive)]
+    pub hire: Box<Account<'info, Hire>>,
+
+    pub system_program: Program<'info, System>,
+}
+
+/// Records a batch of lease jobs done for an active hire of this device (paid through the
+/// lease; the records carry the compute used). `model` names what ran (or the default key).
+pub fn job_handler(
+    ctx: Context<SubmitJobReceipts>,
+    batch: ReceiptBatch,
+    model: Pubkey,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let current = ctx.accounts.network.epoch_at(now)?;
+    let hire = &ctx.accounts.hire;
+    require!(
+        !hire.released && hire.start_epoch <= current && current < hire.end_epoch,
+        ProofError::HireNotActive
+    );
+    let compute_units = batch
+        .records
+        .iter()
+        .map(|r| u64::from(r.compute_units))
+        .sum();
+    let (device, hire_key) = (ctx.accounts.device.key(), hire.key());
+    let bump = ctx.bumps.receipt_log;
+    record(
+        &mut ctx.accounts.receipt_log,
+        bump,
+        device,
+        ReceiptKind::LeaseJob,
+        hire_key,
+        model,
+        &batch,
+        compute_units,
+        Split::default(),
+        now,
+    )
+}
+
+/// Checks the batch continues the device's sequence, appends it to the log and the hash
+/// chain, and emits the summary.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    log: &mut Account<ReceiptLog>,
+    bump: u8,
+    device: Pubkey,
+    kind: ReceiptKind,
+    reference: Pubkey,
+    model: Pubkey,
+    batch: &ReceiptBatch,
+    compute_units: u64,
+    split: Split,
+    now: i64,
+) -> Result<()> {
+    let len = batch.records.len();
+    require!((1..=MAX_BATCH).contains(&len), ProofError::InvalidBatchSize);
+    if log.device == Pubkey::default() {
+        log.device = device;
+        log.bump = bump;
+    }
+    require!(batch.first_seq == log.count, ProofError::SeqMismatch);
+    for r in &batch.records {
+        let at = batch
+            .base_timestamp
+            .checked_add(i64::from(r.time_offset))
+            .ok_or(ProofError::Overflow)?;
+        require!(at <= now, ProofError::FutureTimestamp);
+    }
+    log.count += len as u64;
+    log.compute_units = log
+        .compute_units
+        .checked_add(compute_units)
+        .ok_or(ProofError::Overflow)?;
+    log.totals.add(&split)?;
+    log.head = chain_next(&log.head, &device, kind, &reference, &model, batch);
+    emit!(ReceiptsSubmitted {
+        device,
+        kind,
+        reference,
+        model,
+        first_seq: batch.first_seq,
+        records: len as u32,
+        compute_units,
+        split,
+        head: log.head,
+    });
+    Ok(())
+}
