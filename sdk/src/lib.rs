@@ -11,6 +11,7 @@ pub use anchor_lang::prelude::Pubkey;
 pub use solana_instruction::{AccountMeta, Instruction};
 
 pub mod escrow;
+pub mod proof;
 pub mod registry;
 pub mod staking;
 

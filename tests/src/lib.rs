@@ -191,6 +191,7 @@ impl Chain {
         chain.deploy("registry", gpunet_sdk::registry::PROGRAM_ID, Some(deployer));
         chain.deploy("escrow", gpunet_sdk::escrow::PROGRAM_ID, Some(deployer));
         chain.deploy("staking", gpunet_sdk::staking::PROGRAM_ID, Some(deployer));
+        chain.deploy("proof", gpunet_sdk::proof::PROGRAM_ID, Some(deployer));
         chain
     }
 
@@ -271,6 +272,24 @@ impl Chain {
         // A new blockhash per transaction: tests may legitimately repeat one.
         self.svm.expire_blockhash();
         result.map(Executed::from).map_err(Failed::from)
+    }
+
+    /// The wire size of a transaction of `instructions` signed by `signers` (the limit is
+    /// 1,232 bytes), and its signature count (each costs the base fee).
+    pub fn transaction_size(
+        &self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> (usize, usize) {
+        let payer = signers.first().expect("at least one signer").pubkey();
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer),
+            signers,
+            self.svm.latest_blockhash(),
+        );
+        let size = bincode::serialize(&tx).expect("serialize").len();
+        (size, tx.signatures.len())
     }
 
     /// Like `send`, but the transaction must succeed.

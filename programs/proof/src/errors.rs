@@ -35,6 +35,8 @@ pub enum ProofError {
     VoucherMissing,
     #[msg("royalty and network fee exceed the amount")]
     FeesExceedAmount,
+    #[msg("the model's price or royalty or the network fee differs from the batch's terms")]
+    TermsChanged,
     #[msg("the hire is not active for this device")]
     HireNotActive,
     #[msg("account does not belong to this session, model or device")]

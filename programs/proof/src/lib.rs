@@ -13,7 +13,7 @@ pub mod instructions;
 pub mod state;
 
 use instructions::*;
-use state::ReceiptBatch;
+use state::{InferenceTerms, ReceiptBatch};
 
 declare_id!("2cNaDZ74ncN3dB8gbK1Jw3pvRDA11ssJFXsUbfB5yUD7");
 
@@ -50,8 +50,9 @@ pub mod proof {
     pub fn submit_inference_receipts(
         ctx: Context<SubmitInferenceReceipts>,
         batch: ReceiptBatch,
+        terms: InferenceTerms,
     ) -> Result<()> {
-        instructions::receipts_submit::inference_handler(ctx, batch)
+        instructions::receipts_submit::inference_handler(ctx, batch, terms)
     }
 
     /// A batch of lease-job receipts for an active hire, signed by the agent key.

@@ -9,8 +9,8 @@ use crate::constants::MAX_BATCH;
 use crate::errors::ProofError;
 use crate::events::ReceiptsSubmitted;
 use crate::state::{
-    Model, ReceiptBatch, ReceiptKind, ReceiptLog, Session, SessionPayee, Split, chain_next,
-    parse_voucher, seeds,
+    InferenceTerms, Model, ReceiptBatch, ReceiptKind, ReceiptLog, Session, SessionPayee, Split,
+    chain_next, parse_voucher, seeds,
 };
 
 #[derive(Accounts)]
@@ -81,25 +81,27 @@ pub struct SubmitInferenceReceipts<'info> {
 /// and the worker's payout. The session's authoriser must have signed a voucher (an
 /// ed25519 instruction in the same transaction) for at least everything this device has
 /// been paid from the session, this batch included.
-pub fn inference_handler(ctx: Context<SubmitInferenceReceipts>, batch: ReceiptBatch) -> Result<()> {
+pub fn inference_handler(
+    ctx: Context<SubmitInferenceReceipts>,
+    batch: ReceiptBatch,
+    terms: InferenceTerms,
+) -> Result<()> {
     let a = &ctx.accounts;
     let now = Clock::get()?.unix_timestamp;
     require!(
         a.session.closing_at.is_none_or(|t| now < t),
         ProofError::SessionClosing
     );
-    let (royalty_bps, fee_bps, price) = (
-        a.model.royalty_bps,
-        a.network.fees.inference_fee_bps,
-        a.model.price_per_unit,
-    );
+    let current = InferenceTerms {
+        price_per_unit: a.model.price_per_unit,
+        royalty_bps: a.model.royalty_bps,
+        fee_bps: a.network.fees.inference_fee_bps,
+    };
+    require!(terms == current, ProofError::TermsChanged);
     let mut total = Split::default();
     let mut compute_units: u64 = 0;
     for record in &batch.records {
-        let amount = u64::from(record.compute_units)
-            .checked_mul(price)
-            .ok_or(ProofError::Overflow)?;
-        total.add(&Split::of(amount, royalty_bps, fee_bps)?)?;
+        total.add(&terms.split(record.compute_units)?)?;
         compute_units += u64::from(record.compute_units);
     }
 
@@ -173,6 +175,7 @@ pub fn inference_handler(ctx: Context<SubmitInferenceReceipts>, batch: ReceiptBa
         ReceiptKind::Inference,
         session_key,
         model,
+        &terms,
         &batch,
         compute_units,
         total,
@@ -234,6 +237,7 @@ pub fn job_handler(
         ReceiptKind::LeaseJob,
         hire_key,
         model,
+        &InferenceTerms::default(),
         &batch,
         compute_units,
         Split::default(),
@@ -251,6 +255,7 @@ fn record(
     kind: ReceiptKind,
     reference: Pubkey,
     model: Pubkey,
+    terms: &InferenceTerms,
     batch: &ReceiptBatch,
     compute_units: u64,
     split: Split,
@@ -276,7 +281,7 @@ fn record(
         .checked_add(compute_units)
         .ok_or(ProofError::Overflow)?;
     log.totals.add(&split)?;
-    log.head = chain_next(&log.head, &device, kind, &reference, &model, batch);
+    log.head = chain_next(&log.head, &device, kind, &reference, &model, terms, batch);
     emit!(ReceiptsSubmitted {
         device,
         kind,

@@ -32,6 +32,27 @@ pub struct ReceiptBatch {
     pub records: Vec<ReceiptRecord>,
 }
 
+/// The prices a batch of inferences was made at, stated by the agent and checked against
+/// the model and the network config (so a price change between voucher and submission
+/// fails the batch instead of charging differently), and part of the hash chain. Zero for
+/// lease jobs.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InferenceTerms {
+    pub price_per_unit: u64,
+    pub royalty_bps: u16,
+    pub fee_bps: u16,
+}
+
+impl InferenceTerms {
+    /// The split of one record.
+    pub fn split(&self, compute_units: u32) -> Result<Split> {
+        let amount = u64::from(compute_units)
+            .checked_mul(self.price_per_unit)
+            .ok_or(ProofError::Overflow)?;
+        Split::of(amount, self.royalty_bps, self.fee_bps)
+    }
+}
+
 /// How one inference payment splits. Royalty and fee round down; the worker gets the rest.
 #[derive(
     AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
@@ -86,25 +107,31 @@ pub struct ReceiptLog {
 }
 
 /// The chain step for one batch: `sha256(head ‖ device ‖ kind ‖ reference ‖ model ‖
-/// borsh(batch))`. The program and the sdk's verifier both use this function.
+/// borsh(terms) ‖ borsh(batch))`. The program and the sdk's verifier both use this.
 pub fn chain_next(
     head: &[u8; 32],
     device: &Pubkey,
     kind: ReceiptKind,
     reference: &Pubkey,
     model: &Pubkey,
+    terms: &InferenceTerms,
     batch: &ReceiptBatch,
 ) -> [u8; 32] {
     let mut batch_bytes = Vec::with_capacity(20 + 40 * batch.records.len());
     // Writing into a Vec cannot fail.
     let _ = batch.serialize(&mut batch_bytes);
     let kind = [kind as u8];
+    let mut terms_bytes = [0u8; 12];
+    terms_bytes[..8].copy_from_slice(&terms.price_per_unit.to_le_bytes());
+    terms_bytes[8..10].copy_from_slice(&terms.royalty_bps.to_le_bytes());
+    terms_bytes[10..].copy_from_slice(&terms.fee_bps.to_le_bytes());
     solana_sha256_hasher::hashv(&[
         head,
         device.as_ref(),
         &kind,
         reference.as_ref(),
         model.as_ref(),
+        &terms_bytes,
         &batch_bytes,
     ])
     .to_bytes()
