@@ -8,7 +8,7 @@ use gpunet_sdk::registry::{
     self, AttestUptimeArgs, DeviceStatus, FeeSchedule, InitializeNetworkArgs, RegisterDeviceArgs,
     UpdateConfigArgs, UpdateDeviceArgs, VerifierSet,
 };
-use gpunet_sdk::staking;
+use gpunet_sdk::{proof, staking};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -16,7 +16,26 @@ use crate::market::{Market, TOKEN, default_fees, default_staking_params, specs};
 use crate::{Chain, Pubkey, deploy_dir};
 
 /// Programs listed in the report, by deploy name.
-const PROGRAMS: &[&str] = &["registry", "escrow", "staking", "sbf_selftest"];
+const PROGRAMS: &[&str] = &["registry", "escrow", "staking", "proof", "sbf_selftest"];
+
+/// The largest transaction Solana accepts, in bytes.
+pub const MAX_TRANSACTION_BYTES: usize = 1_232;
+/// The base fee per signature, in lamports.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// What one inference batch costs.
+pub struct ReceiptCost {
+    pub records: usize,
+    pub transaction_bytes: usize,
+    pub signatures: usize,
+    pub compute_units: u64,
+}
+
+impl ReceiptCost {
+    pub fn lamports_per_record(&self) -> u64 {
+        LAMPORTS_PER_SIGNATURE * self.signatures as u64 / self.records as u64
+    }
+}
 
 /// Compute-unit budgets from the issues, by (program, instruction, case).
 pub const TARGETS: &[(&str, &str, &str, u64)] = &[
@@ -125,7 +144,206 @@ pub fn measure() -> Vec<Measurement> {
     );
     out.extend(measure_devices_and_leases());
     out.extend(measure_staking());
+    out.extend(measure_proof().0);
     out
+}
+
+/// Proof-of-compute instructions, and the cost per record of inference batches of 1, 4,
+/// 8 and the largest that fits one transaction (with its voucher).
+pub fn measure_proof() -> (Vec<Measurement>, Vec<ReceiptCost>) {
+    let mut out = Vec::new();
+    let mut costs = Vec::new();
+    let mut record = |instruction, case, executed: crate::Executed| {
+        out.push(Measurement {
+            program: "proof",
+            instruction,
+            case,
+            compute_units: executed.compute_units,
+        });
+    };
+    let mut m = Market::new();
+    let d = m.register_device(1, 1, 1_000_000);
+    let owner = m.chain.funded_keypair(10);
+    let args = proof::RegisterModelArgs {
+        model_id: 1,
+        royalty_bps: 1_000,
+        price_per_unit: 3,
+        metadata_uri: "ipfs://model".into(),
+        metadata_hash: [1; 32],
+    };
+    let ix = proof::register_model(owner.pubkey(), args);
+    record("register_model", "", m.chain.execute(&[ix], &[&owner]));
+    let model = proof::model_address(&owner.pubkey(), 1);
+    let ix = proof::update_model(
+        owner.pubkey(),
+        model,
+        proof::UpdateModelArgs {
+            metadata_hash: Some([2; 32]),
+            ..Default::default()
+        },
+    );
+    record(
+        "update_model",
+        "metadata hash",
+        m.chain.execute(&[ix], &[&owner]),
+    );
+    let royalty_token = m.chain.create_token_account(&owner.pubkey(), &m.usdc);
+    let consumer = m.chain.funded_keypair(10);
+    let consumer_token = m.chain.create_token_account(&consumer.pubkey(), &m.usdc);
+    let usdc_authority = m.usdc_authority.insecure_clone();
+    m.chain
+        .mint_to(&m.usdc, &usdc_authority, &consumer_token, 1_000_000_000);
+    let authorizer = m.chain.keypair();
+    let ix = proof::open_session(
+        consumer.pubkey(),
+        model,
+        consumer_token,
+        m.payment(),
+        proof::OpenSessionArgs {
+            session_id: 1,
+            authorizer: authorizer.pubkey(),
+            deposit: 500_000_000,
+        },
+    );
+    record(
+        "open_session",
+        "with its vault",
+        m.chain.execute(&[ix], &[&consumer]),
+    );
+    let session = proof::session_address(&consumer.pubkey(), 1);
+    let terms = proof::InferenceTerms {
+        price_per_unit: 3,
+        royalty_bps: 1_000,
+        fee_bps: default_fees().inference_fee_bps,
+    };
+    let payees = proof::InferencePayees {
+        worker_token: d.owner_token,
+        royalty_token,
+        treasury_token: m.treasury_token,
+    };
+    let (mut seq, mut cumulative) = (0u64, 0u64);
+    let batch_ixs = |m: &Market, n: usize, seq: u64, cumulative: u64| {
+        let now = m.chain.clock().unix_timestamp;
+        let batch = proof::ReceiptBatch {
+            first_seq: seq,
+            base_timestamp: now - 600,
+            records: (0..n)
+                .map(|i| proof::ReceiptRecord {
+                    compute_units: 1_000 + i as u32,
+                    time_offset: i as u32,
+                    result_hash: [i as u8; 32],
+                })
+                .collect(),
+        };
+        let units: u64 = batch
+            .records
+            .iter()
+            .map(|r| 3 * u64::from(r.compute_units))
+            .sum();
+        let message = proof::voucher_message(&session, &d.address, cumulative + units);
+        let voucher = proof::voucher(
+            authorizer.pubkey(),
+            authorizer.sign_message(&message).into(),
+            &session,
+            &d.address,
+            cumulative + units,
+        );
+        let submit = proof::submit_inference_receipts(
+            d.agent.pubkey(),
+            d.address,
+            session,
+            model,
+            payees,
+            m.payment(),
+            batch,
+            terms,
+        );
+        (vec![voucher, submit], units)
+    };
+    // The first batch pays for the log and payee accounts; measure steady-state batches.
+    let (ixs, units) = batch_ixs(&m, 1, seq, cumulative);
+    m.chain.execute(&ixs, &[&d.agent]);
+    (seq, cumulative) = (seq + 1, cumulative + units);
+    let largest = (1..=32)
+        .take_while(|n| {
+            let (ixs, _) = batch_ixs(&m, *n, seq, cumulative);
+            m.chain.transaction_size(&ixs, &[&d.agent]).0 <= MAX_TRANSACTION_BYTES
+        })
+        .last()
+        .expect("one record fits");
+    for n in [1, 4, 8, largest] {
+        if n > largest || costs.iter().any(|c: &ReceiptCost| c.records == n) {
+            continue;
+        }
+        let (ixs, units) = batch_ixs(&m, n, seq, cumulative);
+        let (bytes, signatures) = m.chain.transaction_size(&ixs, &[&d.agent]);
+        let executed = m.chain.execute(&ixs, &[&d.agent]);
+        (seq, cumulative) = (seq + n as u64, cumulative + units);
+        costs.push(ReceiptCost {
+            records: n,
+            transaction_bytes: bytes,
+            signatures,
+            compute_units: executed.compute_units,
+        });
+    }
+    for c in &costs {
+        out.push(Measurement {
+            program: "proof",
+            instruction: "submit_inference_receipts",
+            case: match c.records {
+                1 => "1 record, with its voucher",
+                4 => "4 records, with their voucher",
+                8 => "8 records, with their voucher",
+                _ => "largest batch that fits one transaction, with its voucher",
+            },
+            compute_units: c.compute_units,
+        });
+    }
+
+    // Lease-job receipts for an active hire: 16 records.
+    let renter = m.renter(1_000_000_000, 1, 1_000_000);
+    m.add_hire(&renter, &d, 2).unwrap();
+    m.warp_epochs(1);
+    let hire = escrow::hire_address(&renter.lease, &d.address);
+    let now = m.chain.clock().unix_timestamp;
+    let jobs = proof::ReceiptBatch {
+        first_seq: seq,
+        base_timestamp: now,
+        records: (0..16)
+            .map(|i| proof::ReceiptRecord {
+                compute_units: 60_000,
+                time_offset: 0,
+                result_hash: [i; 32],
+            })
+            .collect(),
+    };
+    let ix = proof::submit_job_receipts(d.agent.pubkey(), d.address, hire, jobs, Pubkey::default());
+    let executed = m.chain.execute(&[ix], &[&d.agent]);
+    out.push(Measurement {
+        program: "proof",
+        instruction: "submit_job_receipts",
+        case: "16 records",
+        compute_units: executed.compute_units,
+    });
+
+    let ix = proof::request_close_session(consumer.pubkey(), session);
+    let executed = m.chain.execute(&[ix], &[&consumer]);
+    out.push(Measurement {
+        program: "proof",
+        instruction: "request_close_session",
+        case: "",
+        compute_units: executed.compute_units,
+    });
+    m.warp_epochs(1);
+    let ix = proof::close_session(consumer.pubkey(), session, consumer_token, m.payment());
+    let executed = m.chain.execute(&[ix], &[&consumer]);
+    out.push(Measurement {
+        program: "proof",
+        instruction: "close_session",
+        case: "refund and close the vault",
+        compute_units: executed.compute_units,
+    });
+    (out, costs)
 }
 
 /// Staking's instructions, on a `Market` (whose devices are staked at their minimum).
@@ -501,6 +719,40 @@ pub fn markdown() -> String {
          1,500 units per bump tried, so a case's units depend on its addresses; the harness\n  \
          derives every key from a counter, which keeps this report exact from run to run."
     );
+    let _ = writeln!(
+        doc,
+        "\n## Proof-of-compute: cost per inference record\n\n\
+         Each transaction: the consumer's voucher (an ed25519 instruction, one signature over\n\
+         a cumulative amount) and one `submit_inference_receipts` batch signed by the agent key;\n\
+         records are 40 bytes of instruction data and nothing is stored per record. Lamports\n\
+         are the base fee ({LAMPORTS_PER_SIGNATURE} per signature) with no priority fee; the log and payee\n\
+         accounts are paid once per device and per (session, device).\n"
+    );
+    let _ = writeln!(
+        doc,
+        "| records | transaction bytes (max {MAX_TRANSACTION_BYTES}) | signatures | compute units | lamports per record |"
+    );
+    let _ = writeln!(doc, "|---:|---:|---:|---:|---:|");
+    let costs = measure_proof().1;
+    for c in &costs {
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {} | {} | {} |",
+            c.records,
+            c.transaction_bytes,
+            c.signatures,
+            c.compute_units,
+            c.lamports_per_record()
+        );
+    }
+    if let Some(largest) = costs.last() {
+        let _ = writeln!(
+            doc,
+            "\nThe largest batch that fits one transaction holds {} records ({} bytes); 16 do not fit.\n\
+             Target: at most 1,000 lamports per record (`receipts_meet_the_cost_target` checks it).",
+            largest.records, largest.transaction_bytes
+        );
+    }
     let _ = writeln!(doc, "\n## Program sizes\n");
     let _ = writeln!(doc, "| program | `.so` bytes |");
     let _ = writeln!(doc, "|---|---:|");

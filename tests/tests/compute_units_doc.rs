@@ -26,3 +26,22 @@ fn compute_unit_budgets_are_met() {
         );
     }
 }
+
+#[test]
+fn receipts_meet_the_cost_target() {
+    let costs = gpunet_tests::report::measure_proof().1;
+    let largest = costs.last().expect("measured batches");
+    assert!(
+        largest.records >= 5,
+        "only {} records fit one transaction",
+        largest.records
+    );
+    assert!(
+        largest.lamports_per_record() <= 1_000,
+        "{} lamports per record",
+        largest.lamports_per_record()
+    );
+    for c in &costs {
+        assert!(c.transaction_bytes <= gpunet_tests::report::MAX_TRANSACTION_BYTES);
+    }
+}

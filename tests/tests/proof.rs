@@ -463,7 +463,7 @@ fn a_session_closes_after_notice_and_refunds_the_rest() {
     let pay = x.m.payment();
     let close = proof::close_session(consumer.pubkey(), x.session, x.consumer_token, pay);
     x.m.chain
-        .send(&[close.clone()], &[&consumer])
+        .send(std::slice::from_ref(&close), &[&consumer])
         .unwrap_err()
         .assert_anchor_error(ProofError::CloseNotRequested.into());
     let stranger = x.m.chain.funded_keypair(1);
@@ -475,7 +475,7 @@ fn a_session_closes_after_notice_and_refunds_the_rest() {
     let ix = proof::request_close_session(consumer.pubkey(), x.session);
     x.m.chain.execute(&[ix], &[&consumer]);
     x.m.chain
-        .send(&[close.clone()], &[&consumer])
+        .send(std::slice::from_ref(&close), &[&consumer])
         .unwrap_err()
         .assert_anchor_error(ProofError::CloseNoticePending.into());
     // During the notice, covered receipts are still accepted.
