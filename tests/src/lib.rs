@@ -255,19 +255,25 @@ impl Chain {
         keypair
     }
 
+    /// A transaction of `instructions` signed by `signers` at the latest blockhash; the
+    /// first signer pays the fee.
+    fn transaction(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        let payer = signers.first().expect("at least one signer").pubkey();
+        Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer),
+            signers,
+            self.svm.latest_blockhash(),
+        )
+    }
+
     /// Sends `instructions` in one transaction; the first signer pays the fee.
     pub fn send(
         &mut self,
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Executed, Failed> {
-        let payer = signers.first().expect("at least one signer").pubkey();
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&payer),
-            signers,
-            self.svm.latest_blockhash(),
-        );
+        let tx = self.transaction(instructions, signers);
         let result = self.svm.send_transaction(tx);
         // A new blockhash per transaction: tests may legitimately repeat one.
         self.svm.expire_blockhash();
@@ -281,13 +287,7 @@ impl Chain {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> (usize, usize) {
-        let payer = signers.first().expect("at least one signer").pubkey();
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&payer),
-            signers,
-            self.svm.latest_blockhash(),
-        );
+        let tx = self.transaction(instructions, signers);
         let size = bincode::serialize(&tx).expect("serialize").len();
         (size, tx.signatures.len())
     }

@@ -126,33 +126,29 @@ pub fn inference_handler(
         ProofError::VoucherMissing
     );
 
-    let session_id = a.session.session_id.to_le_bytes();
-    let signer: &[&[u8]] = &[
-        seeds::SESSION,
-        a.session.consumer.as_ref(),
-        &session_id,
-        core::slice::from_ref(&a.session.bump),
-    ];
     let (token_program, vault, authority) = (
         a.token_program.to_account_info(),
         a.vault.to_account_info(),
         a.session.to_account_info(),
     );
-    for (to, amount) in [
-        (a.worker_token.to_account_info(), total.worker),
-        (a.royalty_token.to_account_info(), total.royalty),
-        (a.treasury_token.to_account_info(), total.fee),
-    ] {
-        transfer(
-            &token_program,
-            &vault,
-            &to,
-            &authority,
-            &a.payment_mint,
-            amount,
-            &[signer],
-        )?;
-    }
+    a.session.with_signer(|signer| -> Result<()> {
+        for (to, amount) in [
+            (a.worker_token.to_account_info(), total.worker),
+            (a.royalty_token.to_account_info(), total.royalty),
+            (a.treasury_token.to_account_info(), total.fee),
+        ] {
+            transfer(
+                &token_program,
+                &vault,
+                &to,
+                &authority,
+                &a.payment_mint,
+                amount,
+                signer,
+            )?;
+        }
+        Ok(())
+    })?;
 
     let model = a.model.key();
     let payee = &mut ctx.accounts.payee;

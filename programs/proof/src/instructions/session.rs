@@ -170,32 +170,27 @@ pub fn close_handler(ctx: Context<CloseSession>) -> Result<()> {
     let closing_at = a.session.closing_at.ok_or(ProofError::CloseNotRequested)?;
     require!(now >= closing_at, ProofError::CloseNoticePending);
     let refunded = a.vault.amount;
-    let session_id = a.session.session_id.to_le_bytes();
-    let signer: &[&[u8]] = &[
-        seeds::SESSION,
-        a.session.consumer.as_ref(),
-        &session_id,
-        core::slice::from_ref(&a.session.bump),
-    ];
     let authority = a.session.to_account_info();
-    transfer(
-        &a.token_program.to_account_info(),
-        &a.vault.to_account_info(),
-        &a.consumer_token.to_account_info(),
-        &authority,
-        &a.payment_mint,
-        refunded,
-        &[signer],
-    )?;
-    token_interface::close_account(CpiContext::new_with_signer(
-        a.token_program.key(),
-        CloseAccount {
-            account: a.vault.to_account_info(),
-            destination: a.consumer.to_account_info(),
-            authority,
-        },
-        &[signer],
-    ))?;
+    a.session.with_signer(|signer| -> Result<()> {
+        transfer(
+            &a.token_program.to_account_info(),
+            &a.vault.to_account_info(),
+            &a.consumer_token.to_account_info(),
+            &authority,
+            &a.payment_mint,
+            refunded,
+            signer,
+        )?;
+        token_interface::close_account(CpiContext::new_with_signer(
+            a.token_program.key(),
+            CloseAccount {
+                account: a.vault.to_account_info(),
+                destination: a.consumer.to_account_info(),
+                authority: authority.clone(),
+            },
+            signer,
+        ))
+    })?;
     let key = a.session.key();
     emit_cpi!(SessionClosed {
         session: key,

@@ -20,6 +20,20 @@ pub struct Session {
     pub vault_bump: u8,
 }
 
+impl Session {
+    /// Runs `f` with the session PDA's signer seeds (the vault's authority).
+    pub fn with_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
+        let session_id = self.session_id.to_le_bytes();
+        let seeds: &[&[u8]] = &[
+            super::seeds::SESSION,
+            self.consumer.as_ref(),
+            &session_id,
+            core::slice::from_ref(&self.bump),
+        ];
+        f(&[seeds])
+    }
+}
+
 /// What one device has been paid from one session, PDA `["payee", session, device]`:
 /// vouchers are cumulative per (session, device), so this is what a voucher is checked
 /// against.
