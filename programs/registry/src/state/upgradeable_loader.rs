@@ -21,6 +21,28 @@ pub const AUTHORITY_TAG_OFFSET: usize = 12;
 /// ...and the authority itself when the tag is 1.
 pub const AUTHORITY: Range<usize> = 13..45;
 
+/// The upgradeable loader (BPF loader v3).
+pub const LOADER_ID: Pubkey = anchor_lang::solana_program::bpf_loader_upgradeable::ID;
+
+/// Length of a program-data header; the ELF follows it.
+pub const PROGRAM_DATA_HEADER_LEN: usize = 45;
+
+/// A program account's data: it points at its program-data account.
+pub fn program_account(programdata_address: &Pubkey) -> Vec<u8> {
+    let mut data = vec![0u8; PROGRAMDATA_ADDRESS.end];
+    data[..4].copy_from_slice(&PROGRAM_VARIANT.to_le_bytes());
+    data[PROGRAMDATA_ADDRESS].copy_from_slice(programdata_address.as_ref());
+    data
+}
+
+/// A program-data header (deployed at slot 0) with `authority` as upgrade authority.
+pub fn program_data_header(authority: Option<Pubkey>) -> Vec<u8> {
+    let mut data = vec![0u8; PROGRAM_DATA_HEADER_LEN];
+    data[..4].copy_from_slice(&PROGRAM_DATA_VARIANT.to_le_bytes());
+    set_upgrade_authority(&mut data, authority);
+    data
+}
+
 fn variant(data: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(data.get(0..4)?.try_into().ok()?))
 }
@@ -73,6 +95,17 @@ pub fn set_upgrade_authority(program_data: &mut [u8], authority: Option<Pubkey>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_headers_read_back() {
+        let data = Pubkey::new_unique();
+        assert_eq!(programdata_address(&program_account(&data)).unwrap(), data);
+        let authority = Pubkey::new_unique();
+        let header = program_data_header(Some(authority));
+        assert_eq!(header.len(), PROGRAM_DATA_HEADER_LEN);
+        assert_eq!(upgrade_authority(&header).unwrap(), Some(authority));
+        assert_eq!(upgrade_authority(&program_data_header(None)).unwrap(), None);
+    }
 
     fn program_data(authority: Option<Pubkey>) -> Vec<u8> {
         let mut data = vec![3, 0, 0, 0];
