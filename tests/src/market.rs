@@ -3,6 +3,10 @@
 //! attest epochs and run leases through the sdk's instruction builders.
 
 use gpunet_sdk::escrow::{self, CreateLeaseArgs, Hire, Lease, Payees, Payment};
+use gpunet_sdk::proof::{
+    self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, ReceiptRecord,
+    RegisterModelArgs,
+};
 use gpunet_sdk::registry::{
     self, AttestUptimeArgs, Device, DeviceSpecs, FeeSchedule, InitializeNetworkArgs, NetworkConfig,
     RegisterDeviceArgs,
@@ -41,6 +45,9 @@ pub fn specs(gpu_count: u16) -> DeviceSpecs {
         green: true,
     }
 }
+
+/// One USDC, in base units (6 decimals).
+pub const USDC: u64 = 1_000_000;
 
 /// One network token, in base units (9 decimals).
 pub const TOKEN: u64 = 1_000_000_000;
@@ -266,8 +273,14 @@ impl Market {
         self.chain.anchor_account(&device.address)
     }
 
+    /// The device's agent attests a full epoch of uptime.
     pub fn attest(&mut self, device: &TestDevice, epoch: u64) -> Result<Executed, Failed> {
-        let ix = registry::attest_uptime(
+        let ix = self.attest_ix(device, epoch);
+        self.chain.send(&[ix], &[&device.agent])
+    }
+
+    pub fn attest_ix(&self, device: &TestDevice, epoch: u64) -> solana_instruction::Instruction {
+        registry::attest_uptime(
             device.agent.pubkey(),
             device.address,
             AttestUptimeArgs {
@@ -275,8 +288,7 @@ impl Market {
                 uptime_minutes: (self.epoch_seconds / 60).max(1) as u16,
                 pow_digest: [epoch as u8; 32],
             },
-        );
-        self.chain.send(&[ix], &[&device.agent])
+        )
     }
 
     /// A renter holding `usdc` base units with lease `lease_id` opened at `max_price`.
@@ -455,15 +467,7 @@ impl Market {
         device: &TestDevice,
         epoch: u64,
     ) -> Result<Executed, Failed> {
-        let attest = registry::attest_uptime(
-            device.agent.pubkey(),
-            device.address,
-            AttestUptimeArgs {
-                epoch,
-                uptime_minutes: (self.epoch_seconds / 60).max(1) as u16,
-                pow_digest: [epoch as u8; 32],
-            },
-        );
+        let attest = self.attest_ix(device, epoch);
         let register = staking::register_weight(device.agent.pubkey(), device.address, epoch);
         self.chain.send(&[attest, register], &[&device.agent])
     }
@@ -503,5 +507,147 @@ impl Market {
     pub fn stake_vault_balance(&self, device: &TestDevice) -> u64 {
         self.chain
             .token_balance(&staking::stake_vault_address(&device.address))
+    }
+}
+
+/// A model (10 % royalty, 3 payment units per compute unit) and a consumer's inference
+/// session for it (100 USDC deposited out of 1,000), with the key that signs its vouchers.
+pub struct InferenceSession {
+    pub model_owner: Keypair,
+    pub model: Pubkey,
+    /// The model owner's USDC account (royalties).
+    pub royalty_token: Pubkey,
+    pub consumer: Keypair,
+    pub consumer_token: Pubkey,
+    pub authorizer: Keypair,
+    pub session: Pubkey,
+}
+
+impl Market {
+    /// Registers a model and opens session 7 of a new consumer for it.
+    pub fn open_inference_session(&mut self) -> InferenceSession {
+        let model_owner = self.chain.funded_keypair(10);
+        let ix = proof::register_model(
+            model_owner.pubkey(),
+            RegisterModelArgs {
+                model_id: 1,
+                royalty_bps: 1_000,
+                price_per_unit: 3,
+                metadata_uri: "ipfs://llama".into(),
+                metadata_hash: [1; 32],
+            },
+        );
+        self.chain.execute(&[ix], &[&model_owner]);
+        let model = proof::model_address(&model_owner.pubkey(), 1);
+        let royalty_token = self
+            .chain
+            .create_token_account(&model_owner.pubkey(), &self.usdc);
+        let consumer = self.chain.funded_keypair(10);
+        let consumer_token = self
+            .chain
+            .create_token_account(&consumer.pubkey(), &self.usdc);
+        let authority = self.usdc_authority.insecure_clone();
+        self.chain
+            .mint_to(&self.usdc, &authority, &consumer_token, 1_000 * USDC);
+        let authorizer = self.chain.keypair();
+        let ix = proof::open_session(
+            consumer.pubkey(),
+            model,
+            consumer_token,
+            self.payment(),
+            OpenSessionArgs {
+                session_id: 7,
+                authorizer: authorizer.pubkey(),
+                deposit: 100 * USDC,
+            },
+        );
+        self.chain.execute(&[ix], &[&consumer]);
+        let session = proof::session_address(&consumer.pubkey(), 7);
+        InferenceSession {
+            model_owner,
+            model,
+            royalty_token,
+            consumer,
+            consumer_token,
+            authorizer,
+            session,
+        }
+    }
+
+    /// The terms of `open_inference_session`'s model under the network's inference fee.
+    pub fn inference_terms(&self) -> InferenceTerms {
+        InferenceTerms {
+            price_per_unit: 3,
+            royalty_bps: 1_000,
+            fee_bps: self.config().fees.inference_fee_bps,
+        }
+    }
+
+    /// Records of `units` compute units each, timestamped in the last minute.
+    pub fn receipt_batch(&self, first_seq: u64, units: &[u32]) -> ReceiptBatch {
+        let now = self.chain.clock().unix_timestamp;
+        ReceiptBatch {
+            first_seq,
+            base_timestamp: now - 60,
+            records: units
+                .iter()
+                .enumerate()
+                .map(|(i, cu)| ReceiptRecord {
+                    compute_units: *cu,
+                    time_offset: i as u32,
+                    result_hash: [i as u8 + 1; 32],
+                })
+                .collect(),
+        }
+    }
+}
+
+impl InferenceSession {
+    pub fn payees(&self, m: &Market, device: &TestDevice) -> InferencePayees {
+        InferencePayees {
+            worker_token: device.owner_token,
+            royalty_token: self.royalty_token,
+            treasury_token: m.treasury_token,
+        }
+    }
+
+    /// An ed25519 voucher instruction of `signer`: `device` may have been paid up to
+    /// `cumulative` from `session`.
+    pub fn voucher(
+        &self,
+        signer: &Keypair,
+        session: Pubkey,
+        device: &Pubkey,
+        cumulative: u64,
+    ) -> solana_instruction::Instruction {
+        let message = proof::voucher_message(&session, device, cumulative);
+        proof::voucher(
+            signer.pubkey(),
+            signer.sign_message(&message).into(),
+            &session,
+            device,
+            cumulative,
+        )
+    }
+
+    /// `submit_inference_receipts` of `device` for this session, signed by `agent`.
+    pub fn submit_ix(
+        &self,
+        m: &Market,
+        agent: &Keypair,
+        device: &TestDevice,
+        batch: ReceiptBatch,
+        terms: InferenceTerms,
+    ) -> solana_instruction::Instruction {
+        proof::submit_inference_receipts(
+            agent.pubkey(),
+            device.address,
+            self.session,
+            self.model,
+            self.payees(m, device),
+            m.payment(),
+            batch,
+            terms,
+        )
     }
 }

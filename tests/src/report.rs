@@ -12,7 +12,7 @@ use gpunet_sdk::{proof, staking};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::market::{Market, TOKEN, default_fees, default_staking_params, specs};
+use crate::market::{Market, TOKEN, USDC, default_fees, default_staking_params, specs};
 use crate::{Chain, Pubkey, deploy_dir};
 
 /// Programs listed in the report, by deploy name.
@@ -152,118 +152,74 @@ pub fn measure() -> Vec<Measurement> {
 /// 8 and the largest that fits one transaction (with its voucher).
 pub fn measure_proof() -> (Vec<Measurement>, Vec<ReceiptCost>) {
     let mut out = Vec::new();
-    let mut costs = Vec::new();
-    let mut record = |instruction, case, executed: crate::Executed| {
+    let mut costs: Vec<ReceiptCost> = Vec::new();
+    let mut record = |instruction, case, compute_units| {
         out.push(Measurement {
             program: "proof",
             instruction,
             case,
-            compute_units: executed.compute_units,
+            compute_units,
         });
     };
     let mut m = Market::new();
-    let d = m.register_device(1, 1, 1_000_000);
-    let owner = m.chain.funded_keypair(10);
+    let d = m.register_device(1, 1, USDC);
+    let s = m.open_inference_session();
+
+    // Model and session instructions, on a second model and session of the same owner and
+    // consumer (the fixture's are used for the receipts below).
+    let owner = s.model_owner.insecure_clone();
     let args = proof::RegisterModelArgs {
-        model_id: 1,
+        model_id: 2,
         royalty_bps: 1_000,
         price_per_unit: 3,
         metadata_uri: "ipfs://model".into(),
         metadata_hash: [1; 32],
     };
     let ix = proof::register_model(owner.pubkey(), args);
-    record("register_model", "", m.chain.execute(&[ix], &[&owner]));
-    let model = proof::model_address(&owner.pubkey(), 1);
-    let ix = proof::update_model(
-        owner.pubkey(),
-        model,
-        proof::UpdateModelArgs {
-            metadata_hash: Some([2; 32]),
-            ..Default::default()
-        },
-    );
     record(
-        "update_model",
-        "metadata hash",
-        m.chain.execute(&[ix], &[&owner]),
+        "register_model",
+        "",
+        m.chain.execute(&[ix], &[&owner]).compute_units,
     );
-    let royalty_token = m.chain.create_token_account(&owner.pubkey(), &m.usdc);
-    let consumer = m.chain.funded_keypair(10);
-    let consumer_token = m.chain.create_token_account(&consumer.pubkey(), &m.usdc);
-    let usdc_authority = m.usdc_authority.insecure_clone();
-    m.chain
-        .mint_to(&m.usdc, &usdc_authority, &consumer_token, 1_000_000_000);
-    let authorizer = m.chain.keypair();
+    let model = proof::model_address(&owner.pubkey(), 2);
+    let update = proof::UpdateModelArgs {
+        metadata_hash: Some([2; 32]),
+        ..Default::default()
+    };
+    let ix = proof::update_model(owner.pubkey(), model, update);
+    let executed = m.chain.execute(&[ix], &[&owner]);
+    record("update_model", "metadata hash", executed.compute_units);
+    let consumer = s.consumer.insecure_clone();
+    let open = proof::OpenSessionArgs {
+        session_id: 8,
+        authorizer: s.authorizer.pubkey(),
+        deposit: 100 * USDC,
+    };
     let ix = proof::open_session(
         consumer.pubkey(),
         model,
-        consumer_token,
+        s.consumer_token,
         m.payment(),
-        proof::OpenSessionArgs {
-            session_id: 1,
-            authorizer: authorizer.pubkey(),
-            deposit: 500_000_000,
-        },
+        open,
     );
-    record(
-        "open_session",
-        "with its vault",
-        m.chain.execute(&[ix], &[&consumer]),
-    );
-    let session = proof::session_address(&consumer.pubkey(), 1);
-    let terms = proof::InferenceTerms {
-        price_per_unit: 3,
-        royalty_bps: 1_000,
-        fee_bps: default_fees().inference_fee_bps,
-    };
-    let payees = proof::InferencePayees {
-        worker_token: d.owner_token,
-        royalty_token,
-        treasury_token: m.treasury_token,
-    };
+    let executed = m.chain.execute(&[ix], &[&consumer]);
+    record("open_session", "with its vault", executed.compute_units);
+
+    // Inference batches of n records, each with the voucher that covers it.
+    let terms = m.inference_terms();
     let (mut seq, mut cumulative) = (0u64, 0u64);
     let batch_ixs = |m: &Market, n: usize, seq: u64, cumulative: u64| {
-        let now = m.chain.clock().unix_timestamp;
-        let batch = proof::ReceiptBatch {
-            first_seq: seq,
-            base_timestamp: now - 600,
-            records: (0..n)
-                .map(|i| proof::ReceiptRecord {
-                    compute_units: 1_000 + i as u32,
-                    time_offset: i as u32,
-                    result_hash: [i as u8; 32],
-                })
-                .collect(),
-        };
-        let units: u64 = batch
-            .records
-            .iter()
-            .map(|r| 3 * u64::from(r.compute_units))
-            .sum();
-        let message = proof::voucher_message(&session, &d.address, cumulative + units);
-        let voucher = proof::voucher(
-            authorizer.pubkey(),
-            authorizer.sign_message(&message).into(),
-            &session,
-            &d.address,
-            cumulative + units,
-        );
-        let submit = proof::submit_inference_receipts(
-            d.agent.pubkey(),
-            d.address,
-            session,
-            model,
-            payees,
-            m.payment(),
-            batch,
-            terms,
-        );
-        (vec![voucher, submit], units)
+        let units: Vec<u32> = (0..n).map(|i| 1_000 + i as u32).collect();
+        let amount: u64 = units.iter().map(|u| 3 * u64::from(*u)).sum();
+        let voucher = s.voucher(&s.authorizer, s.session, &d.address, cumulative + amount);
+        let batch = m.receipt_batch(seq, &units);
+        let submit = s.submit_ix(m, &d.agent, &d, batch, terms);
+        (vec![voucher, submit], amount)
     };
     // The first batch pays for the log and payee accounts; measure steady-state batches.
-    let (ixs, units) = batch_ixs(&m, 1, seq, cumulative);
+    let (ixs, amount) = batch_ixs(&m, 1, seq, cumulative);
     m.chain.execute(&ixs, &[&d.agent]);
-    (seq, cumulative) = (seq + 1, cumulative + units);
+    (seq, cumulative) = (seq + 1, cumulative + amount);
     let largest = (1..=32)
         .take_while(|n| {
             let (ixs, _) = batch_ixs(&m, *n, seq, cumulative);
@@ -272,13 +228,13 @@ pub fn measure_proof() -> (Vec<Measurement>, Vec<ReceiptCost>) {
         .last()
         .expect("one record fits");
     for n in [1, 4, 8, largest] {
-        if n > largest || costs.iter().any(|c: &ReceiptCost| c.records == n) {
+        if n > largest || costs.iter().any(|c| c.records == n) {
             continue;
         }
-        let (ixs, units) = batch_ixs(&m, n, seq, cumulative);
+        let (ixs, amount) = batch_ixs(&m, n, seq, cumulative);
         let (bytes, signatures) = m.chain.transaction_size(&ixs, &[&d.agent]);
         let executed = m.chain.execute(&ixs, &[&d.agent]);
-        (seq, cumulative) = (seq + n as u64, cumulative + units);
+        (seq, cumulative) = (seq + n as u64, cumulative + amount);
         costs.push(ReceiptCost {
             records: n,
             transaction_bytes: bytes,
@@ -287,62 +243,36 @@ pub fn measure_proof() -> (Vec<Measurement>, Vec<ReceiptCost>) {
         });
     }
     for c in &costs {
-        out.push(Measurement {
-            program: "proof",
-            instruction: "submit_inference_receipts",
-            case: match c.records {
-                1 => "1 record, with its voucher",
-                4 => "4 records, with their voucher",
-                8 => "8 records, with their voucher",
-                _ => "largest batch that fits one transaction, with its voucher",
-            },
-            compute_units: c.compute_units,
-        });
+        let case = match c.records {
+            1 => "1 record, with its voucher",
+            4 => "4 records, with their voucher",
+            8 => "8 records, with their voucher",
+            _ => "largest batch that fits one transaction, with its voucher",
+        };
+        record("submit_inference_receipts", case, c.compute_units);
     }
 
     // Lease-job receipts for an active hire: 16 records.
-    let renter = m.renter(1_000_000_000, 1, 1_000_000);
+    let renter = m.renter(1_000 * USDC, 1, USDC);
     m.add_hire(&renter, &d, 2).unwrap();
     m.warp_epochs(1);
     let hire = escrow::hire_address(&renter.lease, &d.address);
-    let now = m.chain.clock().unix_timestamp;
-    let jobs = proof::ReceiptBatch {
-        first_seq: seq,
-        base_timestamp: now,
-        records: (0..16)
-            .map(|i| proof::ReceiptRecord {
-                compute_units: 60_000,
-                time_offset: 0,
-                result_hash: [i; 32],
-            })
-            .collect(),
-    };
+    let jobs = m.receipt_batch(seq, &[60_000; 16]);
     let ix = proof::submit_job_receipts(d.agent.pubkey(), d.address, hire, jobs, Pubkey::default());
     let executed = m.chain.execute(&[ix], &[&d.agent]);
-    out.push(Measurement {
-        program: "proof",
-        instruction: "submit_job_receipts",
-        case: "16 records",
-        compute_units: executed.compute_units,
-    });
+    record("submit_job_receipts", "16 records", executed.compute_units);
 
-    let ix = proof::request_close_session(consumer.pubkey(), session);
+    let ix = proof::request_close_session(consumer.pubkey(), s.session);
     let executed = m.chain.execute(&[ix], &[&consumer]);
-    out.push(Measurement {
-        program: "proof",
-        instruction: "request_close_session",
-        case: "",
-        compute_units: executed.compute_units,
-    });
+    record("request_close_session", "", executed.compute_units);
     m.warp_epochs(1);
-    let ix = proof::close_session(consumer.pubkey(), session, consumer_token, m.payment());
+    let ix = proof::close_session(consumer.pubkey(), s.session, s.consumer_token, m.payment());
     let executed = m.chain.execute(&[ix], &[&consumer]);
-    out.push(Measurement {
-        program: "proof",
-        instruction: "close_session",
-        case: "refund and close the vault",
-        compute_units: executed.compute_units,
-    });
+    record(
+        "close_session",
+        "refund and close the vault",
+        executed.compute_units,
+    );
     (out, costs)
 }
 
@@ -711,10 +641,10 @@ pub fn markdown() -> String {
          (reading the staking config to price the slash, building and invoking the instruction).\n  \
          A settlement that proposes a slash is over that budget (rows above); the budget\n  \
          predates slashing.\n\
-         - A 128-bit division is a software loop of about 2,600 units on SBF (no native\n  \
-         instruction). `registry::math::mul_div` divides in 64 bits whenever the product fits,\n  \
-         which cut `claim_rewards` for 24 epochs from 92,865 to 29,516 units when it was\n  \
-         introduced; the emission schedule skips its fixed-point power when nothing decays.\n\
+         - A 128-bit division is a software loop on SBF (no native instruction), many times\n  \
+         the cost of a 64-bit one; `registry::math::mul_div` divides in 64 bits whenever the\n  \
+         product fits, which is what keeps `claim_rewards` (one division per epoch) within its\n  \
+         budget. The emission schedule skips its fixed-point power when nothing decays.\n\
          - Every account whose PDA is derived with a search (`find_program_address`) costs\n  \
          1,500 units per bump tried, so a case's units depend on its addresses; the harness\n  \
          derives every key from a counter, which keeps this report exact from run to run."

@@ -3,27 +3,19 @@
 //! and the sdk's rebuild-and-verify over the transactions.
 
 use gpunet_sdk::proof::{
-    self, InferencePayees, InferenceTerms, OpenSessionArgs, ProofError, ProofInstruction,
-    ReceiptBatch, ReceiptLog, ReceiptRecord, RegisterModelArgs, VerifyError,
+    self, InferenceTerms, ProofError, ProofInstruction, ReceiptBatch, ReceiptLog, ReceiptRecord,
+    VerifyError,
 };
-use gpunet_tests::market::{Market, TestDevice};
+use gpunet_tests::market::{InferenceSession, Market, TestDevice, USDC};
 use gpunet_tests::{Executed, Failed, Pubkey};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-const USDC: u64 = 1_000_000;
-
 struct Inference {
     m: Market,
     d: TestDevice,
-    model_owner: Keypair,
-    model: Pubkey,
-    royalty_token: Pubkey,
-    consumer: Keypair,
-    consumer_token: Pubkey,
-    authorizer: Keypair,
-    session: Pubkey,
+    s: InferenceSession,
     /// Successful submissions, for the verifier.
     submitted: Vec<ProofInstruction>,
 }
@@ -32,96 +24,26 @@ impl Inference {
     fn new() -> Self {
         let mut m = Market::new();
         let d = m.register_device(1, 1, USDC);
-        let model_owner = m.chain.funded_keypair(10);
-        let ix = proof::register_model(
-            model_owner.pubkey(),
-            RegisterModelArgs {
-                model_id: 1,
-                royalty_bps: 1_000,
-                price_per_unit: 3,
-                metadata_uri: "ipfs://llama".into(),
-                metadata_hash: [1; 32],
-            },
-        );
-        m.chain.execute(&[ix], &[&model_owner]);
-        let model = proof::model_address(&model_owner.pubkey(), 1);
-        let royalty_token = m.chain.create_token_account(&model_owner.pubkey(), &m.usdc);
-        let consumer = m.chain.funded_keypair(10);
-        let consumer_token = m.chain.create_token_account(&consumer.pubkey(), &m.usdc);
-        let authority = m.usdc_authority.insecure_clone();
-        m.chain
-            .mint_to(&m.usdc, &authority, &consumer_token, 1_000 * USDC);
-        let authorizer = m.chain.keypair();
-        let ix = proof::open_session(
-            consumer.pubkey(),
-            model,
-            consumer_token,
-            m.payment(),
-            OpenSessionArgs {
-                session_id: 7,
-                authorizer: authorizer.pubkey(),
-                deposit: 100 * USDC,
-            },
-        );
-        m.chain.execute(&[ix], &[&consumer]);
-        let session = proof::session_address(&consumer.pubkey(), 7);
+        let s = m.open_inference_session();
         Inference {
             m,
             d,
-            model_owner,
-            model,
-            royalty_token,
-            consumer,
-            consumer_token,
-            authorizer,
-            session,
+            s,
             submitted: Vec::new(),
         }
     }
 
     fn terms(&self) -> InferenceTerms {
-        InferenceTerms {
-            price_per_unit: 3,
-            royalty_bps: 1_000,
-            fee_bps: 200,
-        }
-    }
-
-    fn payees(&self) -> InferencePayees {
-        InferencePayees {
-            worker_token: self.d.owner_token,
-            royalty_token: self.royalty_token,
-            treasury_token: self.m.treasury_token,
-        }
+        self.m.inference_terms()
     }
 
     fn batch(&self, first_seq: u64, units: &[u32]) -> ReceiptBatch {
-        let now = self.m.chain.clock().unix_timestamp;
-        ReceiptBatch {
-            first_seq,
-            base_timestamp: now - 60,
-            records: units
-                .iter()
-                .enumerate()
-                .map(|(i, cu)| ReceiptRecord {
-                    compute_units: *cu,
-                    time_offset: i as u32,
-                    result_hash: [i as u8 + 1; 32],
-                })
-                .collect(),
-        }
+        self.m.receipt_batch(first_seq, units)
     }
 
     /// A voucher of `signer` for `cumulative` on (session, device).
     fn voucher(&self, signer: &Keypair, session: Pubkey, cumulative: u64) -> Instruction {
-        let message = proof::voucher_message(&session, &self.d.address, cumulative);
-        proof::voucher(
-            signer.pubkey(),
-            signer.sign_message(&message).into(),
-            &session,
-            &self.d.address,
-            cumulative,
-        )
+        self.s.voucher(signer, session, &self.d.address, cumulative)
     }
 
     fn submit_ix(
@@ -130,16 +52,7 @@ impl Inference {
         batch: ReceiptBatch,
         terms: InferenceTerms,
     ) -> Instruction {
-        proof::submit_inference_receipts(
-            agent.pubkey(),
-            self.d.address,
-            self.session,
-            self.model,
-            self.payees(),
-            self.m.payment(),
-            batch,
-            terms,
-        )
+        self.s.submit_ix(&self.m, agent, &self.d, batch, terms)
     }
 
     fn send(&mut self, ixs: Vec<Instruction>, signer: &Keypair) -> Result<Executed, Failed> {
@@ -167,14 +80,14 @@ impl Inference {
 fn a_session_pays_for_batches_of_inferences_split_exactly() {
     let mut x = Inference::new();
     let agent = x.d.agent.insecure_clone();
-    let vault = proof::session_vault_address(&x.session);
+    let vault = proof::session_vault_address(&x.s.session);
     assert_eq!(x.m.chain.token_balance(&vault), 100 * USDC);
     // 3 units per GPU-ms; royalty 10 %, network fee 2 %, both rounded down per record.
     // 1,000 → 3,000: 300 + 60 + 2,640; 2,500 → 7,500: 750 + 150 + 6,600;
     // 7 → 21: 2 + 0 + 19; 333 → 999: 99 + 19 + 881.
     let batch = x.batch(0, &[1_000, 2_500, 7, 333]);
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 11_520),
+        x.voucher(&x.s.authorizer, x.s.session, 11_520),
         x.submit_ix(&agent, batch, x.terms()),
     ];
     let executed = x.send(ixs, &agent).unwrap();
@@ -193,13 +106,13 @@ fn a_session_pays_for_batches_of_inferences_split_exactly() {
         (11_520, 1_151, 229, 10_140)
     );
     assert_eq!(x.m.chain.token_balance(&x.d.owner_token), 10_140);
-    assert_eq!(x.m.chain.token_balance(&x.royalty_token), 1_151);
+    assert_eq!(x.m.chain.token_balance(&x.s.royalty_token), 1_151);
     assert_eq!(x.m.chain.token_balance(&x.m.treasury_token), 229);
     assert_eq!(x.m.chain.token_balance(&vault), 100 * USDC - 11_520);
 
     // One cumulative voucher covers the next batches up to its amount.
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 20_000),
+        x.voucher(&x.s.authorizer, x.s.session, 20_000),
         x.submit_ix(&agent, x.batch(4, &[2_000]), x.terms()),
     ];
     x.send(ixs, &agent).unwrap();
@@ -207,11 +120,11 @@ fn a_session_pays_for_batches_of_inferences_split_exactly() {
     let log = x.log();
     assert_eq!((log.count, log.compute_units), (5, 5_840));
     assert_eq!(log.totals.amount, 17_520);
-    let session: proof::Session = x.m.chain.anchor_account(&x.session);
+    let session: proof::Session = x.m.chain.anchor_account(&x.s.session);
     assert_eq!(session.spent, 17_520);
     let payee: proof::SessionPayee =
         x.m.chain
-            .anchor_account(&proof::payee_address(&x.session, &x.d.address));
+            .anchor_account(&proof::payee_address(&x.s.session, &x.d.address));
     assert_eq!(payee.paid, 17_520);
 }
 
@@ -219,7 +132,7 @@ fn refused(x: &mut Inference, ixs: Vec<Instruction>, signer: &Keypair, error: Pr
     let before = (
         x.m.chain.token_balance(&x.d.owner_token),
         x.m.chain
-            .token_balance(&proof::session_vault_address(&x.session)),
+            .token_balance(&proof::session_vault_address(&x.s.session)),
     );
     x.send(ixs, signer)
         .unwrap_err()
@@ -227,7 +140,7 @@ fn refused(x: &mut Inference, ixs: Vec<Instruction>, signer: &Keypair, error: Pr
     let after = (
         x.m.chain.token_balance(&x.d.owner_token),
         x.m.chain
-            .token_balance(&proof::session_vault_address(&x.session)),
+            .token_balance(&proof::session_vault_address(&x.s.session)),
     );
     assert_eq!(before, after, "a refused batch moved tokens");
 }
@@ -239,7 +152,7 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
     let first = x.batch(0, &[1_000]); // 3,000
     x.send(
         vec![
-            x.voucher(&x.authorizer, x.session, 3_000),
+            x.voucher(&x.s.authorizer, x.s.session, 3_000),
             x.submit_ix(&agent, first.clone(), x.terms()),
         ],
         &agent,
@@ -247,7 +160,7 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
     .unwrap();
     // The same batch again (same sequence number), even with a fresh voucher.
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 9_000),
+        x.voucher(&x.s.authorizer, x.s.session, 9_000),
         x.submit_ix(&agent, first, x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::SeqMismatch);
@@ -257,25 +170,25 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
     let ixs = vec![x.submit_ix(&agent, next.clone(), x.terms())];
     refused(&mut x, ixs, &agent, ProofError::VoucherMissing);
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 5_999),
+        x.voucher(&x.s.authorizer, x.s.session, 5_999),
         x.submit_ix(&agent, next.clone(), x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::VoucherMissing);
-    let other_session = proof::session_address(&x.consumer.pubkey(), 8);
+    let other_session = proof::session_address(&x.s.consumer.pubkey(), 8);
     let ixs = vec![
-        x.voucher(&x.authorizer, other_session, 1_000_000),
+        x.voucher(&x.s.authorizer, other_session, 1_000_000),
         x.submit_ix(&agent, next.clone(), x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::VoucherMissing);
     let stranger = x.m.chain.funded_keypair(1);
     let ixs = vec![
-        x.voucher(&stranger, x.session, 1_000_000),
+        x.voucher(&stranger, x.s.session, 1_000_000),
         x.submit_ix(&agent, next.clone(), x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::VoucherMissing);
-    let consumer = x.consumer.insecure_clone();
+    let consumer = x.s.consumer.insecure_clone();
     let ixs = vec![
-        x.voucher(&consumer, x.session, 1_000_000),
+        x.voucher(&consumer, x.s.session, 1_000_000),
         x.submit_ix(&agent, next.clone(), x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::VoucherMissing);
@@ -283,7 +196,7 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
     let owner = x.d.owner.insecure_clone();
     for signer in [&owner, &stranger] {
         let ixs = vec![
-            x.voucher(&x.authorizer, x.session, 9_000),
+            x.voucher(&x.s.authorizer, x.s.session, 9_000),
             x.submit_ix(signer, next.clone(), x.terms()),
         ];
         refused(&mut x, ixs, signer, ProofError::NotDeviceAgent);
@@ -294,7 +207,7 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
         ..x.terms()
     };
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 9_000),
+        x.voucher(&x.s.authorizer, x.s.session, 9_000),
         x.submit_ix(&agent, next.clone(), cheaper),
     ];
     refused(&mut x, ixs, &agent, ProofError::TermsChanged);
@@ -302,19 +215,19 @@ fn batches_without_a_valid_authorisation_or_from_the_wrong_key_are_refused() {
     let mut future = next.clone();
     future.base_timestamp = x.m.chain.clock().unix_timestamp + 1;
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 9_000),
+        x.voucher(&x.s.authorizer, x.s.session, 9_000),
         x.submit_ix(&agent, future, x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::FutureTimestamp);
     let empty = x.batch(1, &[]);
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 9_000),
+        x.voucher(&x.s.authorizer, x.s.session, 9_000),
         x.submit_ix(&agent, empty, x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::InvalidBatchSize);
     // The right voucher works.
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 6_000),
+        x.voucher(&x.s.authorizer, x.s.session, 6_000),
         x.submit_ix(&agent, next, x.terms()),
     ];
     x.send(ixs, &agent).unwrap();
@@ -332,7 +245,7 @@ fn rebuild_and_verify_accepts_the_chain_and_detects_tampering() {
         let batch = x.batch(seq, &units);
         seq += units.len() as u64;
         let ixs = vec![
-            x.voucher(&x.authorizer, x.session, cumulative),
+            x.voucher(&x.s.authorizer, x.s.session, cumulative),
             x.submit_ix(&agent, batch, x.terms()),
         ];
         x.send(ixs, &agent).unwrap();
@@ -349,8 +262,8 @@ fn rebuild_and_verify_accepts_the_chain_and_detects_tampering() {
     assert_eq!(records[3].compute_units, 5);
     assert_eq!(records[3].split.amount, 15);
     assert_eq!(records[3].signature, "tx1");
-    assert_eq!(records[0].model, x.model);
-    assert_eq!(records[0].reference, x.session);
+    assert_eq!(records[0].model, x.s.model);
+    assert_eq!(records[0].reference, x.s.session);
     let total: u64 = records.iter().map(|r| r.split.amount).sum();
     assert_eq!(total, log.totals.amount);
     let royalty: u64 = records.iter().map(|r| r.split.royalty).sum();
@@ -455,24 +368,24 @@ fn a_session_closes_after_notice_and_refunds_the_rest() {
     let mut x = Inference::new();
     let agent = x.d.agent.insecure_clone();
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 3_000),
+        x.voucher(&x.s.authorizer, x.s.session, 3_000),
         x.submit_ix(&agent, x.batch(0, &[1_000]), x.terms()),
     ];
     x.send(ixs, &agent).unwrap();
-    let consumer = x.consumer.insecure_clone();
+    let consumer = x.s.consumer.insecure_clone();
     let pay = x.m.payment();
-    let close = proof::close_session(consumer.pubkey(), x.session, x.consumer_token, pay);
+    let close = proof::close_session(consumer.pubkey(), x.s.session, x.s.consumer_token, pay);
     x.m.chain
         .send(std::slice::from_ref(&close), &[&consumer])
         .unwrap_err()
         .assert_anchor_error(ProofError::CloseNotRequested.into());
     let stranger = x.m.chain.funded_keypair(1);
-    let ix = proof::request_close_session(stranger.pubkey(), x.session);
+    let ix = proof::request_close_session(stranger.pubkey(), x.s.session);
     x.m.chain
         .send(&[ix], &[&stranger])
         .unwrap_err()
         .assert_anchor_error(ProofError::NotConsumer.into());
-    let ix = proof::request_close_session(consumer.pubkey(), x.session);
+    let ix = proof::request_close_session(consumer.pubkey(), x.s.session);
     x.m.chain.execute(&[ix], &[&consumer]);
     x.m.chain
         .send(std::slice::from_ref(&close), &[&consumer])
@@ -480,21 +393,20 @@ fn a_session_closes_after_notice_and_refunds_the_rest() {
         .assert_anchor_error(ProofError::CloseNoticePending.into());
     // During the notice, covered receipts are still accepted.
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 6_000),
+        x.voucher(&x.s.authorizer, x.s.session, 6_000),
         x.submit_ix(&agent, x.batch(1, &[1_000]), x.terms()),
     ];
     x.send(ixs, &agent).unwrap();
     x.m.warp_epochs(1);
     let ixs = vec![
-        x.voucher(&x.authorizer, x.session, 9_000),
+        x.voucher(&x.s.authorizer, x.s.session, 9_000),
         x.submit_ix(&agent, x.batch(2, &[1_000]), x.terms()),
     ];
     refused(&mut x, ixs, &agent, ProofError::SessionClosing);
     x.m.chain.execute(&[close], &[&consumer]);
-    assert!(x.m.chain.account(&x.session).is_none());
+    assert!(x.m.chain.account(&x.s.session).is_none());
     assert_eq!(
-        x.m.chain.token_balance(&x.consumer_token),
+        x.m.chain.token_balance(&x.s.consumer_token),
         1_000 * USDC - 6_000
     );
-    let _ = &x.model_owner;
 }

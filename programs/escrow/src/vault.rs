@@ -1,4 +1,5 @@
-//! Token movements out of and into a lease vault.
+//! Token movements out of a lease vault, signed by the lease PDA (deposits into it are
+//! plain `registry::tokens::transfer`s signed by the renter).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, CloseAccount, Mint};
@@ -51,16 +52,4 @@ fn as_lease<R>(lease: &Lease, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
         core::slice::from_ref(&lease.bump),
     ];
     f(&[seeds])
-}
-
-/// Moves `amount` from the renter's token account into the vault.
-pub fn deposit<'info>(
-    from: &AccountInfo<'info>,
-    vault: &AccountInfo<'info>,
-    renter: &AccountInfo<'info>,
-    mint: &InterfaceAccount<'info, Mint>,
-    token_program: &AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    transfer(token_program, from, vault, renter, mint, amount, &[])
 }

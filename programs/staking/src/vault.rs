@@ -1,4 +1,5 @@
-//! Token movements out of and into staking's vaults, all owned by the config PDA.
+//! Token movements out of staking's vaults, all owned by the config PDA (deposits into
+//! them are plain `registry::tokens::transfer`s signed by the depositor).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::Mint;
@@ -26,16 +27,4 @@ pub fn pay_out<'info>(
         amount,
         &[signer],
     )
-}
-
-/// Moves `amount` from `from` (signed by `authority`) into a staking vault.
-pub fn pay_in<'info>(
-    from: &AccountInfo<'info>,
-    vault: &AccountInfo<'info>,
-    authority: &AccountInfo<'info>,
-    mint: &InterfaceAccount<'info, Mint>,
-    token_program: &AccountInfo<'info>,
-    amount: u64,
-) -> Result<()> {
-    transfer(token_program, from, vault, authority, mint, amount, &[])
 }

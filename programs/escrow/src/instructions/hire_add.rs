@@ -1,12 +1,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use registry::state::{Device, DeviceStatus, NetworkConfig};
+use registry::tokens::transfer;
 use staking::state::{StakeAccount, StakingConfig};
 
 use crate::errors::EscrowError;
 use crate::events::HireAdded;
 use crate::state::{DeviceLock, EpochTerms, Hire, Lease, seeds};
-use crate::vault;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -106,13 +106,15 @@ pub fn handler(ctx: Context<AddHire>, epochs: u64) -> Result<()> {
         .checked_add(epochs)
         .ok_or(EscrowError::Overflow)?;
 
-    vault::deposit(
-        &ctx.accounts.renter_token.to_account_info(),
-        &ctx.accounts.vault.to_account_info(),
-        &ctx.accounts.renter.to_account_info(),
-        &ctx.accounts.payment_mint,
-        &ctx.accounts.token_program.to_account_info(),
+    let a = &ctx.accounts;
+    transfer(
+        &a.token_program.to_account_info(),
+        &a.renter_token.to_account_info(),
+        &a.vault.to_account_info(),
+        &a.renter.to_account_info(),
+        &a.payment_mint,
         deposit,
+        &[],
     )?;
 
     let lease_key = ctx.accounts.lease.key();

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use registry::state::{Device, DeviceStatus, NetworkConfig};
+use registry::tokens::transfer;
 
 use crate::errors::EscrowError;
 use crate::events::HireExtended;
 use crate::state::{Hire, Lease};
-use crate::vault;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -65,13 +65,14 @@ pub fn handler(ctx: Context<ExtendHire>, epochs: u64) -> Result<()> {
         .checked_add(epochs)
         .ok_or(EscrowError::Overflow)?;
 
-    vault::deposit(
+    transfer(
+        &a.token_program.to_account_info(),
         &a.renter_token.to_account_info(),
         &a.vault.to_account_info(),
         &a.renter.to_account_info(),
         &a.payment_mint,
-        &a.token_program.to_account_info(),
         deposit,
+        &[],
     )?;
 
     let lease = &mut ctx.accounts.lease;

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use registry::state::Device;
+use registry::tokens::transfer;
 
 use crate::errors::StakingError;
 use crate::events::Staked;
 use crate::state::{StakeAccount, StakingConfig, seeds};
-use crate::vault;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -57,13 +57,14 @@ pub struct Stake<'info> {
 pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     require!(amount > 0, StakingError::ZeroAmount);
     let a = &ctx.accounts;
-    vault::pay_in(
+    transfer(
+        &a.token_program.to_account_info(),
         &a.owner_token.to_account_info(),
         &a.stake_vault.to_account_info(),
         &a.owner.to_account_info(),
         &a.stake_mint,
-        &a.token_program.to_account_info(),
         amount,
+        &[],
     )?;
     let device = ctx.accounts.device.key();
     let owner = ctx.accounts.owner.key();
