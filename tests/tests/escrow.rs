@@ -8,11 +8,9 @@ use gpunet_sdk::escrow::{self, EscrowError, Hire, Payees};
 use gpunet_sdk::registry::{self, DeviceStatus, UpdateConfigArgs};
 use gpunet_sdk::staking::StakingError;
 use gpunet_tests::Pubkey;
-use gpunet_tests::market::{Market, Renter, TOKEN, TestDevice};
+use gpunet_tests::market::{Market, Renter, TOKEN, TestDevice, USDC};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-const USDC: u64 = 1_000_000;
 
 /// What one epoch of a hire costs, from the spec: price × GPUs per one-hour epoch, renter
 /// fee on top and supplier fee withheld, both in bps of the price, rounded down.

@@ -5,13 +5,12 @@
 
 use gpunet_sdk::escrow::{self, Hire, Lease, Payees};
 use gpunet_sdk::registry::FeeSchedule;
-use gpunet_tests::market::{Market, Renter, TestDevice};
+use gpunet_tests::market::{Market, Renter, TestDevice, USDC};
 use gpunet_tests::rng::Rng;
 use gpunet_tests::{Executed, Failed, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-const USDC: u64 = 1_000_000;
 const RENTER_FUNDS: u64 = 5_000 * USDC;
 const STRANGER_FUNDS: u64 = 100 * USDC;
 

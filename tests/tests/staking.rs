@@ -5,13 +5,12 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use gpunet_sdk::registry;
 use gpunet_sdk::staking::{self, SlashReason, SlashStatus, StakingError, StakingParams};
 use gpunet_tests::market::{
-    Market, Renter, TOKEN, TestDevice, default_fees, default_staking_params, specs,
+    Market, Renter, TOKEN, TestDevice, USDC, default_fees, default_staking_params, specs,
 };
 use gpunet_tests::{Executed, Failed, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-const USDC: u64 = 1_000_000;
 const DAY: i64 = 24 * 3600;
 
 /// A device of 8 plain GPUs staked at its minimum (1,600 tokens), hired for 3 epochs,
