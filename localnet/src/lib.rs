@@ -1,9 +1,14 @@
 //! The local gpunet chain: surfpool-core (LiteSVM running the real SBF programs, Solana
 //! JSON-RPC and WebSocket pubsub) started in-process with every gpunet program deployed
-//! through the upgradeable loader at its fixed id. It is a development chain, not a
-//! validator: one process, no consensus, state in memory.
+//! through the upgradeable loader at its fixed id, plus a Yellowstone gRPC service ([`grpc`])
+//! fed by surfpool's in-process Geyser events. It is a development chain, not a validator:
+//! one process, no consensus, state in memory.
+
+pub mod grpc;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -31,6 +36,10 @@ pub struct LocalnetConfig {
     pub bind: String,
     pub rpc_port: u16,
     pub ws_port: u16,
+    /// Yellowstone gRPC (Geyser) port.
+    pub grpc_port: u16,
+    /// How many recent slots of Geyser updates are kept for `from_slot` replay.
+    pub replay_slots: u64,
     /// Where `toolchain/build-sbf` put the programs (`<name>.so`).
     pub programs_dir: PathBuf,
     /// Upgrade authority of the deployed programs: the only key that can initialise the
@@ -47,6 +56,10 @@ pub enum Error {
     },
     Svm(String),
     NotReady(String),
+    Grpc {
+        address: String,
+        error: std::io::Error,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -59,6 +72,9 @@ impl std::fmt::Display for Error {
             ),
             Error::Svm(e) => write!(f, "surfpool: {e}"),
             Error::NotReady(e) => write!(f, "the chain did not start: {e}"),
+            Error::Grpc { address, error } => {
+                write!(f, "cannot serve gRPC on {address}: {error}")
+            }
         }
     }
 }
@@ -69,10 +85,13 @@ impl std::error::Error for Error {}
 pub struct Localnet {
     pub rpc_url: String,
     pub ws_url: String,
+    /// The Yellowstone gRPC endpoint (`http://host:port`).
+    pub grpc_url: String,
     commands: Sender<SimnetCommand>,
     runloop: Option<JoinHandle<()>>,
-    /// The chain's Geyser events (account updates, transactions, slots, block meta).
-    pub geyser_events: Receiver<GeyserEvent>,
+    grpc: Option<grpc::GrpcServer>,
+    feeder: Option<JoinHandle<()>>,
+    stop_feeder: Arc<AtomicBool>,
 }
 
 impl Localnet {
@@ -96,6 +115,11 @@ impl Localnet {
         for (id, elf) in &elfs {
             deploy(&mut svm, id, elf, &config.upgrade_authority)?;
         }
+        // surfpool blocks when its bounded Geyser channel is full: drain it from the start.
+        let hub = grpc::Hub::new(config.replay_slots);
+        let stop_feeder = Arc::new(AtomicBool::new(false));
+        let feeder = grpc::spawn_feeder(geyser_events, hub.clone(), stop_feeder.clone())
+            .map_err(|e| Error::Svm(e.to_string()))?;
 
         let surfpool = SurfpoolConfig {
             simnets: vec![SimnetConfig {
@@ -130,22 +154,41 @@ impl Localnet {
                 }
             })
             .map_err(|e| Error::Svm(e.to_string()))?;
-        wait_until_started(&simnet_events)?;
-        Ok(Localnet {
+        let mut localnet = Localnet {
             rpc_url: format!("http://{}:{}", config.bind, config.rpc_port),
             ws_url: format!("ws://{}:{}", config.bind, config.ws_port),
+            grpc_url: format!("http://{}:{}", config.bind, config.grpc_port),
             commands,
             runloop: Some(runloop),
-            geyser_events,
-        })
+            grpc: None,
+            feeder: Some(feeder),
+            stop_feeder,
+        };
+        wait_until_started(&simnet_events)?;
+        let address = format!("{}:{}", config.bind, config.grpc_port);
+        let grpc_error = |error| Error::Grpc {
+            address: address.clone(),
+            error,
+        };
+        let socket = std::net::ToSocketAddrs::to_socket_addrs(&address)
+            .map_err(grpc_error)?
+            .next()
+            .ok_or_else(|| grpc_error(std::io::ErrorKind::AddrNotAvailable.into()))?;
+        localnet.grpc = Some(grpc::GrpcServer::start(socket, hub).map_err(grpc_error)?);
+        Ok(localnet)
     }
 }
 
 impl Drop for Localnet {
     fn drop(&mut self) {
+        self.grpc.take();
         let _ = self.commands.send(SimnetCommand::Terminate(None));
         if let Some(runloop) = self.runloop.take() {
             let _ = runloop.join();
+        }
+        self.stop_feeder.store(true, Ordering::Relaxed);
+        if let Some(feeder) = self.feeder.take() {
+            let _ = feeder.join();
         }
     }
 }

@@ -17,6 +17,8 @@ Options:
   --bind <HOST>          address to bind [default: 127.0.0.1]
   --rpc-port <PORT>      JSON-RPC port [default: 8899]
   --ws-port <PORT>       WebSocket pubsub port [default: 8900]
+  --grpc-port <PORT>     Yellowstone gRPC (Geyser) port [default: 10000]
+  --replay-slots <N>     recent slots kept for gRPC from_slot replay [default: 2000]
   --programs <DIR>       directory of <program>.so files [default: target/deploy]
   --slot-time-ms <MS>    slot duration [default: 400]
   -h, --help             this text
@@ -37,6 +39,8 @@ fn run() -> Result<(), String> {
         bind: "127.0.0.1".into(),
         rpc_port: 8899,
         ws_port: 8900,
+        grpc_port: 10000,
+        replay_slots: 2000,
         programs_dir: default_programs_dir(),
         upgrade_authority: Default::default(),
         slot_time_ms: 400,
@@ -54,6 +58,12 @@ fn run() -> Result<(), String> {
             "--bind" => config.bind = value("--bind")?,
             "--rpc-port" => config.rpc_port = port(&value("--rpc-port")?)?,
             "--ws-port" => config.ws_port = port(&value("--ws-port")?)?,
+            "--grpc-port" => config.grpc_port = port(&value("--grpc-port")?)?,
+            "--replay-slots" => {
+                config.replay_slots = value("--replay-slots")?
+                    .parse()
+                    .map_err(|e| format!("--replay-slots: {e}"))?
+            }
             "--programs" => config.programs_dir = PathBuf::from(value("--programs")?),
             "--slot-time-ms" => {
                 config.slot_time_ms = value("--slot-time-ms")?
@@ -71,12 +81,14 @@ fn run() -> Result<(), String> {
     println!("gpunet localnet ready");
     println!("  JSON-RPC   {}", localnet.rpc_url);
     println!("  WebSocket  {}", localnet.ws_url);
+    println!("  gRPC       {}", localnet.grpc_url);
     for (name, id) in gpunet_localnet::programs() {
         println!("  {name:<9}  {id}");
     }
-    // Drain the Geyser events until the process is stopped.
-    while localnet.geyser_events.recv().is_ok() {}
-    Ok(())
+    // Serve until the process is stopped.
+    loop {
+        std::thread::park();
+    }
 }
 
 fn port(value: &str) -> Result<u16, String> {

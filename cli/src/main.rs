@@ -1,0 +1,3 @@
+//! The gpunet command line (being written).
+
+fn main() {}
