@@ -3,19 +3,11 @@
 //!
 //!     cargo run -p gpunet-localnet --example startup [-- <runs>]
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use gpunet_localnet::{Localnet, LocalnetConfig, default_programs_dir};
+use gpunet_localnet::{Localnet, LocalnetConfig};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use yellowstone_grpc_client::GeyserGrpcClient;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 #[tokio::main]
 async fn main() {
@@ -25,16 +17,7 @@ async fn main() {
         .unwrap_or(10);
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let config = LocalnetConfig {
-            bind: "127.0.0.1".into(),
-            rpc_port: free_port(),
-            ws_port: free_port(),
-            grpc_port: free_port(),
-            replay_slots: 2_000,
-            programs_dir: default_programs_dir(),
-            upgrade_authority: gpunet_sdk::Pubkey::new_unique(),
-            slot_time_ms: 400,
-        };
+        let config = LocalnetConfig::new(gpunet_sdk::Pubkey::new_unique()).on_free_ports();
         let began = Instant::now();
         let localnet = Localnet::start(&config).expect("localnet starts");
         let rpc = RpcClient::new(localnet.rpc_url.clone());

@@ -48,6 +48,41 @@ pub struct LocalnetConfig {
     pub slot_time_ms: u64,
 }
 
+impl LocalnetConfig {
+    /// The defaults: 127.0.0.1, JSON-RPC 8899, WebSocket 8900, gRPC 10000, 400 ms slots,
+    /// 2,000 replay slots, the programs from this checkout's `target/deploy`.
+    pub fn new(upgrade_authority: Pubkey) -> Self {
+        LocalnetConfig {
+            bind: "127.0.0.1".into(),
+            rpc_port: 8899,
+            ws_port: 8900,
+            grpc_port: 10000,
+            replay_slots: 2_000,
+            programs_dir: default_programs_dir(),
+            upgrade_authority,
+            slot_time_ms: 400,
+        }
+    }
+
+    /// The same on ports the system picks, for tests and for several chains on one machine.
+    pub fn on_free_ports(self) -> Self {
+        LocalnetConfig {
+            rpc_port: free_port(),
+            ws_port: free_port(),
+            grpc_port: free_port(),
+            ..self
+        }
+    }
+}
+
+/// A TCP port free on 127.0.0.1 right now (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("the system has a free port")
+}
+
 #[derive(Debug)]
 pub enum Error {
     MissingProgram {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use gpunet_localnet::{Localnet, LocalnetConfig, default_programs_dir};
+use gpunet_localnet::{Localnet, LocalnetConfig};
 
 const HELP: &str = "\
 gpunet-localnet: a local Solana chain (surfpool: LiteSVM executing SBF, JSON-RPC and
@@ -35,16 +35,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let mut config = LocalnetConfig {
-        bind: "127.0.0.1".into(),
-        rpc_port: 8899,
-        ws_port: 8900,
-        grpc_port: 10000,
-        replay_slots: 2000,
-        programs_dir: default_programs_dir(),
-        upgrade_authority: Default::default(),
-        slot_time_ms: 400,
-    };
+    let mut config = LocalnetConfig::new(Default::default());
     let mut authority = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

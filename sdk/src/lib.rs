@@ -10,6 +10,8 @@
 pub use anchor_lang::prelude::Pubkey;
 pub use solana_instruction::{AccountMeta, Instruction};
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod escrow;
 pub mod proof;
 pub mod registry;

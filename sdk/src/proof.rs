@@ -23,6 +23,28 @@ fn instruction(accounts: impl ToAccountMetas, data: impl InstructionData) -> Ins
     crate::anchor_instruction(PROGRAM_ID, accounts, data)
 }
 
+/// A batch continuing a device's log at `first_seq`: one record per (compute units,
+/// result hash), one second apart from `base_timestamp`.
+pub fn receipt_batch(
+    first_seq: u64,
+    base_timestamp: i64,
+    records: impl IntoIterator<Item = (u32, [u8; 32])>,
+) -> ReceiptBatch {
+    ReceiptBatch {
+        first_seq,
+        base_timestamp,
+        records: records
+            .into_iter()
+            .enumerate()
+            .map(|(i, (compute_units, result_hash))| ReceiptRecord {
+                compute_units,
+                time_offset: i as u32,
+                result_hash,
+            })
+            .collect(),
+    }
+}
+
 /// `["model", owner, model_id]`.
 pub fn model_address(owner: &Pubkey, model_id: u64) -> Pubkey {
     find(&[seeds::MODEL, owner.as_ref(), &model_id.to_le_bytes()])

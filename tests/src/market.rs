@@ -4,8 +4,7 @@
 
 use gpunet_sdk::escrow::{self, CreateLeaseArgs, Hire, Lease, Payees, Payment};
 use gpunet_sdk::proof::{
-    self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, ReceiptRecord,
-    RegisterModelArgs,
+    self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, RegisterModelArgs,
 };
 use gpunet_sdk::registry::{
     self, AttestUptimeArgs, Device, DeviceSpecs, FeeSchedule, InitializeNetworkArgs, NetworkConfig,
@@ -586,19 +585,8 @@ impl Market {
     /// Records of `units` compute units each, timestamped in the last minute.
     pub fn receipt_batch(&self, first_seq: u64, units: &[u32]) -> ReceiptBatch {
         let now = self.chain.clock().unix_timestamp;
-        ReceiptBatch {
-            first_seq,
-            base_timestamp: now - 60,
-            records: units
-                .iter()
-                .enumerate()
-                .map(|(i, cu)| ReceiptRecord {
-                    compute_units: *cu,
-                    time_offset: i as u32,
-                    result_hash: [i as u8 + 1; 32],
-                })
-                .collect(),
-        }
+        let records = units.iter().zip(1u8..).map(|(cu, n)| (*cu, [n; 32]));
+        gpunet_sdk::proof::receipt_batch(first_seq, now - 60, records)
     }
 }
 

@@ -1,9 +1,7 @@
 //! Starting localnet on free ports and driving it with the real `solana-client`.
 #![allow(dead_code)] // each test file uses its own part
 
-use std::net::TcpListener;
-
-use gpunet_localnet::{Localnet, LocalnetConfig, default_programs_dir};
+use gpunet_localnet::{Localnet, LocalnetConfig};
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::registry::{self, FeeSchedule, InitializeNetworkArgs};
 use solana_client::nonblocking::rpc_client::RpcClient;
@@ -14,23 +12,11 @@ use solana_program_pack::Pack;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 pub fn start(authority: &Pubkey, replay_slots: u64) -> Localnet {
     Localnet::start(&LocalnetConfig {
-        bind: "127.0.0.1".into(),
-        rpc_port: free_port(),
-        ws_port: free_port(),
-        grpc_port: free_port(),
         replay_slots,
-        programs_dir: default_programs_dir(),
-        upgrade_authority: *authority,
         slot_time_ms: 100,
+        ..LocalnetConfig::new(*authority).on_free_ports()
     })
     .expect("localnet starts")
 }

@@ -1,0 +1,642 @@
+//! The command line: global flags and every subcommand, with the help users read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gpunet_sdk::Pubkey;
+
+use crate::amount::Amount;
+use crate::keys::{parse_hash, parse_pubkey};
+
+const AMOUNTS: &str = "Amounts: an integer is in base units (1 USDC = 1000000, 1 network token = \
+                       1000000000); a number with a decimal point is in whole tokens (1.5 = 1.5 \
+                       USDC).";
+
+/// gpunet: the GPU-compute marketplace on Solana, from the command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gpunet",
+    version,
+    about = "gpunet: rent GPU clusters, supply devices, stake and prove compute on Solana",
+    long_about = "gpunet: rent GPU clusters, supply devices, stake and prove compute on Solana.\n\n\
+                  Every command that changes the chain sends one transaction (or one per item \
+                  for batches) signed by --keypair, which also pays the fee; the help of each \
+                  command says which role that key plays (admin, device owner, device agent, \
+                  renter, consumer, model owner).\n\n\
+                  Start a local chain with `gpunet localnet` (add --demo for a scripted tour).",
+    after_help = AMOUNTS
+)]
+pub struct Cli {
+    /// JSON-RPC URL of the chain
+    #[arg(
+        long,
+        global = true,
+        env = "GPUNET_URL",
+        default_value = "http://127.0.0.1:8899"
+    )]
+    pub url: String,
+
+    /// Keypair file that signs and pays (JSON array of 64 bytes, as `solana-keygen`
+    /// writes) [default: ~/.config/solana/id.json]
+    #[arg(long, global = true, env = "GPUNET_KEYPAIR")]
+    pub keypair: Option<PathBuf>,
+
+    /// Machine output: one JSON object per command on stdout; errors as {"error": "..."}
+    /// (with a non-zero exit status)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a local chain with every gpunet program deployed, initialise the network on
+    /// it, and serve until Ctrl-C
+    #[command(
+        long_about = "Start a local chain (JSON-RPC, WebSocket, Yellowstone gRPC) with \
+                            every gpunet program deployed, --keypair as their upgrade \
+                            authority; airdrop SOL to that key, create a USDC-like mint and a \
+                            network-token mint (the key is their mint authority), initialise \
+                            the network and staking with short epochs, write the addresses to \
+                            --state, and serve until Ctrl-C. State lives in memory only."
+    )]
+    Localnet(LocalnetArgs),
+
+    /// Run the scripted tour against a running network: devices, stakes, a leased cluster,
+    /// attested and settled epochs, inference receipts and rewards
+    #[command(
+        long_about = "Run the scripted tour against a network started by `gpunet \
+                            localnet`: register and stake devices (owner and agent keys), \
+                            lease them as a cluster, attest epochs with the verifier quorum, \
+                            wait for the epochs to become final on the chain clock, settle \
+                            (owners paid, missed epochs refunded), submit job and inference \
+                            receipts and claim block rewards. --keypair must be the mint \
+                            authority of the network's mints (the localnet authority)."
+    )]
+    Demo(DemoArgs),
+
+    /// Create a new keypair file (default: the --keypair path)
+    Keygen {
+        /// Where to write it [default: the --keypair path]
+        #[arg(long)]
+        outfile: Option<PathBuf>,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Print the address of --keypair
+    Address,
+
+    /// Request SOL from the chain's faucet (localnet and test clusters)
+    Airdrop {
+        /// SOL to request (decimal allowed)
+        #[arg(default_value = "10")]
+        sol: String,
+        /// Recipient [default: --keypair's address]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
+
+    /// SOL, USDC and network-token balances of a wallet
+    Balance {
+        /// Wallet [default: --keypair's address]
+        #[arg(value_parser = parse_pubkey)]
+        wallet: Option<Pubkey>,
+    },
+
+    /// Mint the network's USDC or network tokens to a wallet (signed by the mint
+    /// authority: on localnet, its --keypair)
+    #[command(after_help = AMOUNTS)]
+    Mint {
+        /// Which mint
+        token: Token,
+        /// How much (base units, or whole tokens with a decimal point)
+        amount: Amount,
+        /// Recipient wallet (paid in its associated token account) [default: --keypair]
+        #[arg(long, value_parser = parse_pubkey)]
+        to: Option<Pubkey>,
+    },
+
+    /// The network configuration (init: admin only)
+    #[command(subcommand)]
+    Network(NetworkCommand),
+
+    /// Devices: register and manage (owner), attest uptime (agent)
+    #[command(subcommand)]
+    Device(DeviceCommand),
+
+    /// Stakes and block rewards of devices
+    #[command(subcommand)]
+    Stake(StakeCommand),
+
+    /// Leases (GPU clusters) and their hires (renter); settlement (anyone)
+    #[command(subcommand)]
+    Lease(LeaseCommand),
+
+    /// Inference models (model owner)
+    #[command(subcommand)]
+    Model(ModelCommand),
+
+    /// Prepaid inference sessions (consumer)
+    #[command(subcommand)]
+    Session(SessionCommand),
+
+    /// Proof-of-compute receipts (device agent)
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Token {
+    /// The payment mint (USDC)
+    Usdc,
+    /// The network token (stake and rewards)
+    Stake,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalnetArgs {
+    /// Address the servers bind
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// JSON-RPC port
+    #[arg(long, default_value_t = 8899)]
+    pub rpc_port: u16,
+    /// WebSocket (pubsub) port
+    #[arg(long, default_value_t = 8900)]
+    pub ws_port: u16,
+    /// Yellowstone gRPC port
+    #[arg(long, default_value_t = 10000)]
+    pub grpc_port: u16,
+    /// Recent slots of gRPC updates kept for `from_slot` replay
+    #[arg(long, default_value_t = 2000)]
+    pub replay_slots: u64,
+    /// Slot duration in milliseconds
+    #[arg(long, default_value_t = 400)]
+    pub slot_time_ms: u64,
+    /// Directory of the built programs (<name>.so) [default: target/deploy of this checkout]
+    #[arg(long)]
+    pub programs: Option<PathBuf>,
+    /// Start the chain only; do not initialise the network
+    #[arg(long)]
+    pub no_init: bool,
+    /// After start-up, run the scripted tour (`gpunet demo`) against the chain
+    #[arg(long, conflicts_with = "no_init")]
+    pub demo: bool,
+    #[command(flatten)]
+    pub network: NetworkInitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The state file written by `gpunet localnet` or `gpunet network init` (verifier
+    /// keys, endpoints)
+    #[arg(long, default_value = ".gpunet/localnet.json")]
+    pub state: PathBuf,
+    /// Devices to register and hire
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub devices: u64,
+    /// Epochs each device is hired for (the last device misses the last one, to show a
+    /// refund and a slash)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub epochs: u64,
+}
+
+/// The network parameters; unset values take the production defaults for `network init`
+/// and the local ones for `localnet` (short epochs, short cooldowns, dev verifiers).
+#[derive(Debug, Args)]
+pub struct NetworkInitArgs {
+    /// Where to write the created addresses (JSON)
+    #[arg(long, default_value = ".gpunet/localnet.json")]
+    pub state: PathBuf,
+    /// Payment mint [default: create a 6-decimal USDC-like mint, --keypair its authority]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub payment_mint: Option<Pubkey>,
+    /// Network-token mint [default: create a 9-decimal mint, --keypair its authority]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub stake_mint: Option<Pubkey>,
+    /// Epoch length in seconds [default: 3600; localnet: 4]
+    #[arg(long)]
+    pub epoch_seconds: Option<u32>,
+    /// Wallet receiving fees and slashes [default: --keypair's address]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub treasury: Option<Pubkey>,
+    /// Renter fee, basis points of the price
+    #[arg(long, default_value_t = 25)]
+    pub renter_fee_bps: u16,
+    /// Supplier fee, basis points of the price
+    #[arg(long, default_value_t = 50)]
+    pub supplier_fee_bps: u16,
+    /// Inference fee, basis points of each payment
+    #[arg(long, default_value_t = 200)]
+    pub inference_fee_bps: u16,
+    /// A verifier's address (repeat for several)
+    #[arg(long = "verifier", value_parser = parse_pubkey)]
+    pub verifiers: Vec<Pubkey>,
+    /// Generate this many development verifier keys next to the state file [localnet: 3]
+    #[arg(long)]
+    pub generate_verifiers: Option<u8>,
+    /// Verifier signatures required per attestation [default: a majority of the verifiers;
+    /// 0 without verifiers]
+    #[arg(long)]
+    pub quorum: Option<u8>,
+    /// Minimum stake per GPU of multiplier 1×, in network tokens (base units or decimal)
+    #[arg(long, default_value = "200.0")]
+    pub base_stake_per_gpu: Amount,
+    /// Block rewards per epoch, in network tokens
+    #[arg(long, default_value = "4566.0")]
+    pub emission_per_epoch: Amount,
+    /// Network tokens minted into the emission vault (only when the stake mint is created
+    /// here)
+    #[arg(long, default_value = "1000000.0")]
+    pub fund_emission: Amount,
+    /// Epochs after an epoch's end during which its reward weight may still be registered
+    /// [default: 2; localnet: 1]
+    #[arg(long)]
+    pub grace_epochs: Option<u32>,
+    /// Unstake cooldown in seconds [default: 14 days; localnet: 60]
+    #[arg(long)]
+    pub cooldown_seconds: Option<u32>,
+    /// Slash challenge window in seconds (shorter than the cooldown) [default: 3 days;
+    /// localnet: 30]
+    #[arg(long)]
+    pub challenge_window_seconds: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Initialise the network and staking (signed by the programs' upgrade authority, who
+    /// becomes the admin); writes the addresses to --state
+    #[command(after_help = AMOUNTS)]
+    Init(Box<NetworkInitArgs>),
+    /// Show the network and staking configuration and the current epoch
+    Show,
+}
+
+/// A device's hardware, as flags (all optional on update).
+#[derive(Debug, Args, Default)]
+pub struct SpecArgs {
+    /// GPU model code (0 = CPU only; the staking config maps codes to multipliers, e.g.
+    /// 100 = H100, weighs 4× on localnet)
+    #[arg(long)]
+    pub gpu_model: Option<u16>,
+    /// Number of GPUs (1..=1024) [register default: 1]
+    #[arg(long)]
+    pub gpus: Option<u16>,
+    /// Memory per GPU, MiB [register default: 24576]
+    #[arg(long)]
+    pub vram_mib: Option<u32>,
+    /// CPU cores [register default: 16]
+    #[arg(long)]
+    pub cpu_cores: Option<u16>,
+    /// RAM, MiB [register default: 65536]
+    #[arg(long)]
+    pub ram_mib: Option<u32>,
+    /// Download bandwidth, Mbit/s [register default: 1000]
+    #[arg(long)]
+    pub down_mbps: Option<u32>,
+    /// Upload bandwidth, Mbit/s [register default: 1000]
+    #[arg(long)]
+    pub up_mbps: Option<u32>,
+    /// Country, ISO 3166-1 alpha-2 [register default: US]
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Region code [register default: 0]
+    #[arg(long)]
+    pub region: Option<u16>,
+    /// Supplier group code [register default: 0]
+    #[arg(long)]
+    pub supplier_group: Option<u8>,
+    /// Security tier code [register default: 0]
+    #[arg(long)]
+    pub security_tier: Option<u8>,
+    /// Runs on renewable energy
+    #[arg(long)]
+    pub green: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Register a device (signed by its owner, --keypair, who pays the rent and is paid
+    /// for its work); prints the device address
+    #[command(after_help = AMOUNTS)]
+    Register {
+        /// Device number, chosen by the owner (one owner can run many devices)
+        #[arg(long)]
+        id: u64,
+        /// The agent key running on the machine (attests uptime, submits receipts)
+        #[arg(long, value_parser = parse_pubkey)]
+        agent: Pubkey,
+        /// Price per GPU-hour in USDC (base units, or decimal: 2.5 = 2.5 USDC)
+        #[arg(long)]
+        price: Amount,
+        #[command(flatten)]
+        specs: SpecArgs,
+    },
+    /// Change a device's price, agent key or specs (owner)
+    #[command(after_help = AMOUNTS)]
+    Update {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// New price per GPU-hour in USDC (applies to new hires)
+        #[arg(long)]
+        price: Option<Amount>,
+        /// New agent key (the old one can no longer attest)
+        #[arg(long, value_parser = parse_pubkey)]
+        agent: Option<Pubkey>,
+        #[command(flatten)]
+        specs: SpecArgs,
+    },
+    /// Pause a device: it keeps its hires and attests, but takes no new hire (owner)
+    Pause {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Make a paused device hireable again (owner)
+    Resume {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Retire a device for good (owner)
+    Retire {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Attest an epoch of uptime (signed by the device's agent key, --keypair), with the
+    /// verifiers' co-signatures when the network requires a quorum
+    Attest {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Epoch to attest (the current or the previous one) [default: current]
+        #[arg(long)]
+        epoch: Option<u64>,
+        /// Minutes of uptime in the epoch [default: the whole epoch]
+        #[arg(long)]
+        uptime_minutes: Option<u16>,
+        /// Proof-of-work benchmark digest, 64 hex digits [default: zeros]
+        #[arg(long, value_parser = parse_hash)]
+        pow_digest: Option<[u8; 32]>,
+        /// A verifier's keypair file that co-signs (repeat to reach the quorum)
+        #[arg(long = "verifier-keypair")]
+        verifier_keypairs: Vec<PathBuf>,
+        /// Also register the epoch's block-reward weight in the same transaction
+        #[arg(long)]
+        register_weight: bool,
+    },
+    /// Show a device (specs, price, status, uptime) and its stake
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StakeCommand {
+    /// Stake network tokens for a device from the owner's token account (owner)
+    #[command(after_help = AMOUNTS)]
+    Deposit {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Network tokens (base units, or decimal: 200.0 = 200 tokens)
+        amount: Amount,
+    },
+    /// Start unstaking: the amount stops counting now and cools down (owner)
+    #[command(after_help = AMOUNTS)]
+    Unstake {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Network tokens
+        amount: Amount,
+    },
+    /// Withdraw the cooled-down stake to the owner's token account (owner)
+    Withdraw {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Register an attested epoch's block-reward weight (agent)
+    RegisterWeight {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        #[arg(long)]
+        epoch: u64,
+    },
+    /// Claim the block rewards of final epochs (anyone; paid to the owner)
+    Claim {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Epochs to claim [default: every registered one]
+        #[arg(long, value_delimiter = ',')]
+        epochs: Vec<u64>,
+    },
+    /// Show a device's stake account
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeaseCommand {
+    /// Open a lease (a cluster) with its escrow vault (renter); prints the lease address
+    #[command(after_help = AMOUNTS)]
+    Create {
+        /// Lease number, chosen by the renter
+        #[arg(long)]
+        id: u64,
+        /// Name (1 to 32 bytes)
+        #[arg(long)]
+        name: String,
+        /// Highest price per GPU-hour accepted, in USDC (base units or decimal)
+        #[arg(long)]
+        max_price: Amount,
+    },
+    /// Hire devices into a lease for a number of epochs, depositing (price + renter fee)
+    /// × epochs each (renter); one transaction per device, with a progress bar
+    Hire {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Devices: a comma-separated list of addresses, or a file of addresses (one per
+        /// line, or a JSON array)
+        #[arg(long)]
+        devices: String,
+        /// Epochs to hire for (billing starts with the next epoch)
+        #[arg(long)]
+        epochs: u64,
+    },
+    /// Hire a device for more epochs at its original terms (renter)
+    Extend {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        #[arg(long)]
+        epochs: u64,
+    },
+    /// Release a device: it is free at once, later epochs are refunded (renter; anyone
+    /// once the lease is terminated or the hire ended)
+    Release {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Stop a lease: no hire, extension or billing past the running epoch (renter)
+    Terminate {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+    /// Settle final epochs: owners paid for attested epochs, the renter refunded for
+    /// missed ones (anyone; the sender pays fees and any slash record's rent)
+    Settle {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Only these devices [default: every hire of the lease]
+        #[arg(long = "device", value_parser = parse_pubkey)]
+        devices: Vec<Pubkey>,
+    },
+    /// Close the lease's released, settled hires, then the lease, sweeping the vault back
+    /// (renter)
+    Close {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+    /// Show a lease, its totals and its hires
+    Show {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Register a model (owner, paid royalties); prints the model address
+    #[command(after_help = AMOUNTS)]
+    Register {
+        /// Model number, chosen by the owner
+        #[arg(long)]
+        id: u64,
+        /// Royalty, basis points of each inference payment
+        #[arg(long)]
+        royalty_bps: u16,
+        /// USDC base units per compute unit (GPU-millisecond)
+        #[arg(long)]
+        price_per_unit: u64,
+        /// Metadata URI (at most 128 bytes)
+        #[arg(long)]
+        uri: String,
+        /// Metadata hash, 64 hex digits [default: zeros]
+        #[arg(long, value_parser = parse_hash)]
+        hash: Option<[u8; 32]>,
+    },
+    /// Change a model's royalty, price or metadata (owner)
+    Update {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+        #[arg(long)]
+        royalty_bps: Option<u16>,
+        #[arg(long)]
+        price_per_unit: Option<u64>,
+        #[arg(long)]
+        uri: Option<String>,
+        #[arg(long, value_parser = parse_hash)]
+        hash: Option<[u8; 32]>,
+    },
+    /// Show a model
+    Show {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Open a prepaid inference session for a model (consumer); prints its address
+    #[command(after_help = AMOUNTS)]
+    Open {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+        /// Session number, chosen by the consumer
+        #[arg(long)]
+        id: u64,
+        /// The key whose vouchers authorise payments [default: --keypair]
+        #[arg(long, value_parser = parse_pubkey)]
+        authorizer: Option<Pubkey>,
+        /// USDC deposited (base units or decimal)
+        #[arg(long)]
+        deposit: Amount,
+    },
+    /// Close a session (consumer): the first call gives one epoch's notice, a call after
+    /// the notice refunds the rest
+    Close {
+        /// Session address (printed by `session open`)
+        #[arg(value_parser = parse_pubkey)]
+        session: Pubkey,
+    },
+    /// Show a session
+    Show {
+        /// Session address (printed by `session open`)
+        #[arg(value_parser = parse_pubkey)]
+        session: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Submit a batch of receipts for a device (signed by its agent key, --keypair):
+    /// inference receipts of a session (paid, with the authoriser's voucher) or job
+    /// receipts of a running hire
+    Submit {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Records: compute units (GPU-ms) each, optionally with a result hash:
+        /// `1200,800:<64 hex>`
+        #[arg(long, value_delimiter = ',', required = true)]
+        records: Vec<String>,
+        /// Inference: the session paying for the records
+        #[arg(long, value_parser = parse_pubkey, conflicts_with = "lease")]
+        session: Option<Pubkey>,
+        /// Inference: keypair file of the session's authoriser, who signs the voucher
+        #[arg(long, requires = "session")]
+        authorizer_keypair: Option<PathBuf>,
+        /// Lease job: the lease whose hire of the device the work belongs to
+        #[arg(long, value_parser = parse_pubkey, requires = "model")]
+        lease: Option<Pubkey>,
+        /// Lease job: the model the work ran
+        #[arg(long, value_parser = parse_pubkey)]
+        model: Option<Pubkey>,
+    },
+    /// Show a device's receipt log (count, compute units, amounts, hash-chain head)
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}

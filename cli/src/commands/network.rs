@@ -1,0 +1,39 @@
+//! `gpunet network init|show`.
+
+use gpunet_sdk::registry;
+use serde_json::{Value, json};
+
+use crate::args::NetworkCommand;
+use crate::setup::{Defaults, Endpoints, init_network};
+use crate::{Context, Result, views};
+
+pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<Value> {
+    match command {
+        NetworkCommand::Init(args) => {
+            let client = ctx.client()?;
+            let endpoints = Endpoints {
+                rpc_url: ctx.url.clone(),
+                ..Endpoints::default()
+            };
+            let state =
+                init_network(&client, &args, Defaults::PRODUCTION, endpoints, &ctx.out).await?;
+            let mut value = serde_json::to_value(&state).expect("state serialises");
+            value["state_file"] = json!(args.state.display().to_string());
+            Ok(value)
+        }
+        NetworkCommand::Show => show(ctx).await,
+    }
+}
+
+async fn show(ctx: &Context) -> Result<Value> {
+    let client = ctx.reader();
+    let config = client.network_config().await?;
+    let now = client.clock().await?.unix_timestamp;
+    let epoch = config.epoch_at(now).ok();
+    let mut value = views::network(&registry::config_address(), &config, epoch);
+    value["staking"] = match client.staking_config().await {
+        Ok(staking) => views::staking(&staking),
+        Err(_) => Value::Null,
+    };
+    Ok(value)
+}

@@ -1,0 +1,181 @@
+//! `gpunet model ...`, `gpunet session ...`, `gpunet receipts ...`.
+
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::GpunetClient;
+use gpunet_sdk::escrow;
+use gpunet_sdk::proof::{self, RegisterModelArgs, UpdateModelArgs};
+use serde_json::{Value, json};
+
+use super::wallet::usdc;
+use crate::args::{ModelCommand, ReceiptsCommand, SessionCommand};
+use crate::keys::{self, parse_hash};
+use crate::{CliError, Context, Result, signed, views};
+
+pub async fn model(ctx: &Context, command: ModelCommand) -> Result<Value> {
+    match command {
+        ModelCommand::Register {
+            id,
+            royalty_bps,
+            price_per_unit,
+            uri,
+            hash,
+        } => {
+            let client = ctx.client()?;
+            let args = RegisterModelArgs {
+                model_id: id,
+                royalty_bps,
+                price_per_unit,
+                metadata_uri: uri,
+                metadata_hash: hash.unwrap_or([0; 32]),
+            };
+            let registered = client.register_model(args).await?;
+            Ok(signed(
+                registered.signature,
+                json!({ "model": registered.address.to_string() }),
+            ))
+        }
+        ModelCommand::Update {
+            model,
+            royalty_bps,
+            price_per_unit,
+            uri,
+            hash,
+        } => {
+            let client = ctx.client()?;
+            let args = UpdateModelArgs {
+                royalty_bps,
+                price_per_unit,
+                metadata_uri: uri,
+                metadata_hash: hash,
+            };
+            let signature = client.update_model(&model, args).await?;
+            Ok(signed(signature, json!({ "model": model.to_string() })))
+        }
+        ModelCommand::Show { model } => {
+            let account = ctx.reader().model(&model).await?;
+            Ok(views::model(&model, &account))
+        }
+    }
+}
+
+pub async fn session(ctx: &Context, command: SessionCommand) -> Result<Value> {
+    match command {
+        SessionCommand::Open {
+            model,
+            id,
+            authorizer,
+            deposit,
+        } => {
+            let client = ctx.client()?;
+            let authorizer = authorizer.unwrap_or(client.pubkey());
+            let deposit = usdc(&client, &deposit).await?;
+            let opened = client
+                .open_session(&model, id, &authorizer, deposit)
+                .await?;
+            Ok(signed(
+                opened.signature,
+                json!({ "session": opened.address.to_string(), "deposit": deposit }),
+            ))
+        }
+        SessionCommand::Close { session } => close_session(&ctx.client()?, &session).await,
+        SessionCommand::Show { session } => {
+            let account = ctx.reader().session(&session).await?;
+            Ok(views::session(&session, &account))
+        }
+    }
+}
+
+/// The two-step close: a first call requests it (one epoch's notice), a later one
+/// closes and refunds.
+async fn close_session(client: &GpunetClient, session: &Pubkey) -> Result<Value> {
+    let account = client.session(session).await?;
+    if account.closing_at.is_none() {
+        let signature = client.request_close_session(session).await?;
+        let closing_at = client.session(session).await?.closing_at;
+        return Ok(signed(
+            signature,
+            json!({ "session": session.to_string(), "closed": false, "closing_at": closing_at }),
+        ));
+    }
+    let refund = account.deposited - account.spent;
+    let signature = client.close_session(session).await?;
+    Ok(signed(
+        signature,
+        json!({ "session": session.to_string(), "closed": true, "refunded": refund }),
+    ))
+}
+
+pub async fn receipts(ctx: &Context, command: ReceiptsCommand) -> Result<Value> {
+    match command {
+        ReceiptsCommand::Submit {
+            device,
+            records,
+            session,
+            authorizer_keypair,
+            lease,
+            model,
+        } => {
+            let client = ctx.client()?;
+            let records = parse_records(&records)?;
+            let batch = client.next_receipt_batch(&device, records).await?;
+            let count = batch.records.len();
+            let signature = match (session, lease, model) {
+                (Some(session), _, _) => {
+                    let path = authorizer_keypair.ok_or(CliError(
+                        "inference receipts need the session authoriser's voucher: pass \
+                         --authorizer-keypair"
+                            .into(),
+                    ))?;
+                    let authorizer = keys::read_keypair(&path)?;
+                    client
+                        .submit_inference_receipts_authorized(&device, &session, batch, &authorizer)
+                        .await?
+                }
+                (None, Some(lease), Some(model)) => {
+                    let hire = escrow::hire_address(&lease, &device);
+                    client
+                        .submit_job_receipts(&device, &hire, batch, &model)
+                        .await?
+                }
+                _ => {
+                    return Err(CliError(
+                        "say what the receipts are for: --session (inference) or --lease and \
+                         --model (a lease job)"
+                            .into(),
+                    ));
+                }
+            };
+            let log = client.receipt_log(&device).await?;
+            Ok(signed(
+                signature,
+                json!({ "device": device.to_string(), "records": count, "log_count": log.count, "totals": views::split(&log.totals) }),
+            ))
+        }
+        ReceiptsCommand::Show { device } => {
+            let log = ctx.reader().receipt_log(&device).await?;
+            Ok(views::receipt_log(
+                &proof::receipt_log_address(&device),
+                &log,
+            ))
+        }
+    }
+}
+
+/// `UNITS[:HASH]` records.
+fn parse_records(specs: &[String]) -> Result<Vec<(u32, [u8; 32])>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (units, hash) = match spec.split_once(':') {
+                Some((u, h)) => (u, parse_hash(h)?),
+                None => (spec.as_str(), [0; 32]),
+            };
+            let units = units
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{units}` is not a number of compute units"))?;
+            Ok((units, hash))
+        })
+        .collect::<Result<_, String>>()
+        .map_err(CliError)
+}

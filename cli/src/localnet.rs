@@ -1,0 +1,105 @@
+//! `gpunet localnet`: the local chain, the network initialised on it, optionally the
+//! tour, then serve until Ctrl-C.
+
+use gpunet_localnet::{Localnet, LocalnetConfig, default_programs_dir};
+use gpunet_sdk::client::GpunetClient;
+use serde_json::{Value, json};
+use solana_signer::Signer;
+
+use crate::args::LocalnetArgs;
+use crate::demo::{self, DemoOptions};
+use crate::output::print_stdout;
+use crate::setup::{self, Defaults, Endpoints};
+use crate::{CliError, Context, Result};
+
+/// SOL airdropped to the authority: fees and rent for the set-up and the tour.
+const AUTHORITY_SOL: u64 = 1_000;
+
+pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
+    let authority = ctx.keypair()?;
+    let config = LocalnetConfig {
+        bind: args.bind.clone(),
+        rpc_port: args.rpc_port,
+        ws_port: args.ws_port,
+        grpc_port: args.grpc_port,
+        replay_slots: args.replay_slots,
+        programs_dir: args.programs.clone().unwrap_or_else(default_programs_dir),
+        upgrade_authority: authority.pubkey(),
+        slot_time_ms: args.slot_time_ms,
+    };
+    // Starting binds sockets and waits for the chain: keep it off the async workers.
+    let localnet = tokio::task::spawn_blocking(move || Localnet::start(&config))
+        .await
+        .map_err(|e| CliError(format!("the local chain crashed while starting: {e}")))?
+        .map_err(|e| CliError(format!("cannot start the local chain: {e}")))?;
+    let client = GpunetClient::new(localnet.rpc_url.clone(), authority);
+    let mut report = json!({
+        "rpc_url": localnet.rpc_url,
+        "ws_url": localnet.ws_url,
+        "grpc_url": localnet.grpc_url,
+        "authority": client.pubkey().to_string(),
+    });
+    client
+        .airdrop(&client.pubkey(), AUTHORITY_SOL * 1_000_000_000)
+        .await?;
+    let state = if args.no_init {
+        None
+    } else {
+        let endpoints = Endpoints {
+            rpc_url: localnet.rpc_url.clone(),
+            ws_url: Some(localnet.ws_url.clone()),
+            grpc_url: Some(localnet.grpc_url.clone()),
+        };
+        let state =
+            setup::init_network(&client, &args.network, Defaults::LOCAL, endpoints, &ctx.out)
+                .await?;
+        report["state_file"] = json!(args.network.state.display().to_string());
+        report["network"] = serde_json::to_value(&state).expect("state serialises");
+        Some(state)
+    };
+    let tour = match state.filter(|_| args.demo) {
+        Some(state) => Some(DemoOptions::from_state(&state, 3, 2)?),
+        None => None,
+    };
+    // People see the endpoints before the tour; scripts get one object after it.
+    if !ctx.out.json {
+        announce(ctx, &report);
+    }
+    if let Some(options) = tour {
+        report["demo"] = demo::run(&client, &options, &ctx.out).await?;
+        ctx.out
+            .say("The chain keeps running; press Ctrl-C to stop.");
+    }
+    if ctx.out.json {
+        announce(ctx, &report);
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError(format!("cannot wait for Ctrl-C: {e}")))?;
+    ctx.out.say("stopping");
+    tokio::task::spawn_blocking(move || drop(localnet))
+        .await
+        .map_err(|e| CliError(format!("the local chain crashed while stopping: {e}")))
+}
+
+/// Prints the endpoints once everything is ready: the JSON object, or a summary.
+fn announce(ctx: &Context, report: &Value) {
+    if ctx.out.json {
+        ctx.out.result(report);
+        return;
+    }
+    let field = |key: &str| report[key].as_str().unwrap_or("-").to_string();
+    let mut text = format!(
+        "gpunet localnet is running\n  JSON-RPC:  {}\n  WebSocket: {}\n  gRPC:      {}\n  \
+         authority: {} (upgrade authority, admin, mint authority)\n",
+        field("rpc_url"),
+        field("ws_url"),
+        field("grpc_url"),
+        field("authority")
+    );
+    if let Some(state) = report["state_file"].as_str() {
+        text.push_str(&format!("  state:     {state}\n"));
+    }
+    text.push_str("Press Ctrl-C to stop.\n");
+    print_stdout(&text);
+}

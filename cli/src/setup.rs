@@ -1,0 +1,234 @@
+//! Network initialisation, shared by `gpunet network init` and `gpunet localnet`: mints,
+//! verifiers, `initialize_network` + `initialize_staking`, emission funding, state file.
+
+use std::path::Path;
+
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::{GpunetClient, NetworkInit};
+use gpunet_sdk::registry::{FeeSchedule, InitializeNetworkArgs};
+use gpunet_sdk::staking::{EmissionSchedule, HardwareMultiplier, SlashPolicy, StakingParams};
+use gpunet_sdk::{escrow, registry};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::args::NetworkInitArgs;
+use crate::output::Output;
+use crate::state::{State, VerifierEntry};
+use crate::{CliError, Result, keys};
+
+/// USDC's decimals, for the payment mint created here.
+pub const PAYMENT_DECIMALS: u8 = 6;
+/// The network token's decimals, for the stake mint created here.
+pub const STAKE_DECIMALS: u8 = 9;
+/// The GPU model code of an H100, which weighs 4× in the staking config created here.
+pub const H100: u16 = 100;
+
+/// The parameters `network init` leaves to its context.
+#[derive(Clone, Copy, Debug)]
+pub struct Defaults {
+    pub epoch_seconds: u32,
+    pub generate_verifiers: u8,
+    pub grace_epochs: u32,
+    pub cooldown_seconds: u32,
+    pub challenge_window_seconds: u32,
+}
+
+impl Defaults {
+    /// One-hour epochs and the documented production cooldowns.
+    pub const PRODUCTION: Defaults = Defaults {
+        epoch_seconds: 3600,
+        generate_verifiers: 0,
+        grace_epochs: 2,
+        cooldown_seconds: 14 * 24 * 3600,
+        challenge_window_seconds: 3 * 24 * 3600,
+    };
+
+    /// A local chain: short epochs so a tour finishes in a minute, a 2-of-3 development
+    /// verifier quorum so attestations show the real co-signing.
+    pub const LOCAL: Defaults = Defaults {
+        epoch_seconds: 4,
+        generate_verifiers: 3,
+        grace_epochs: 1,
+        cooldown_seconds: 60,
+        challenge_window_seconds: 30,
+    };
+}
+
+/// Endpoints recorded in the state file.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoints {
+    pub rpc_url: String,
+    pub ws_url: Option<String>,
+    pub grpc_url: Option<String>,
+}
+
+/// Initialises the network with the client's wallet as admin (it must be the programs'
+/// upgrade authority) and writes the state file. Narrates each step through `out`.
+pub async fn init_network(
+    client: &GpunetClient,
+    args: &NetworkInitArgs,
+    defaults: Defaults,
+    endpoints: Endpoints,
+    out: &Output,
+) -> Result<State> {
+    // Checked first: a second run must not create mints or overwrite the verifier keys
+    // of the running network.
+    let config = registry::config_address();
+    if client.account(&config).await?.is_some() {
+        return Err(CliError(format!(
+            "the network is already initialised (configuration {config}); see `gpunet network \
+             show`"
+        )));
+    }
+    let (payment_mint, _) = mint_or_create(client, args.payment_mint, PAYMENT_DECIMALS).await?;
+    out.say(format!("payment mint (USDC-like): {payment_mint}"));
+    let (stake_mint, stake_created) =
+        mint_or_create(client, args.stake_mint, STAKE_DECIMALS).await?;
+    out.say(format!("stake mint (network token): {stake_mint}"));
+    let stake_decimals = client.mint_info(&stake_mint).await?.0;
+
+    let generate = args
+        .generate_verifiers
+        .unwrap_or(defaults.generate_verifiers);
+    let verifiers = verifiers(&args.verifiers, generate, &args.state)?;
+    let keys: Vec<Pubkey> = verifiers
+        .iter()
+        .map(|v| v.pubkey.parse().expect("written from a key"))
+        .collect();
+    let quorum = args.quorum.unwrap_or(majority(keys.len()));
+    let epoch_seconds = args.epoch_seconds.unwrap_or(defaults.epoch_seconds);
+    let treasury = args.treasury.unwrap_or(client.pubkey());
+    let init = NetworkInit {
+        payment_mint,
+        stake_mint,
+        network: InitializeNetworkArgs {
+            fees: FeeSchedule {
+                renter_fee_bps: args.renter_fee_bps,
+                supplier_fee_bps: args.supplier_fee_bps,
+                inference_fee_bps: args.inference_fee_bps,
+            },
+            epoch_seconds,
+            treasury,
+            verifiers: keys,
+            verifier_quorum: quorum,
+        },
+        staking: staking_params(args, defaults, stake_decimals)?,
+    };
+    let created = client.initialize_network(&init).await?;
+    out.say(format!(
+        "network initialised: epochs of {epoch_seconds} s, {} verifier(s), quorum {quorum} \
+         (tx {})",
+        verifiers.len(),
+        created.signature
+    ));
+    if stake_created {
+        let amount = args.fund_emission.base_units(stake_decimals)?;
+        client.fund_emission(amount).await?;
+        out.say(format!(
+            "emission vault funded with {} network tokens",
+            crate::amount::format_units(amount, stake_decimals)
+        ));
+    }
+    let state = State {
+        rpc_url: endpoints.rpc_url,
+        ws_url: endpoints.ws_url,
+        grpc_url: endpoints.grpc_url,
+        admin: client.pubkey().to_string(),
+        payment_mint: payment_mint.to_string(),
+        stake_mint: stake_mint.to_string(),
+        treasury: treasury.to_string(),
+        treasury_payment_token: created.treasury_payment_token.to_string(),
+        treasury_stake_token: created.treasury_stake_token.to_string(),
+        network_config: created.config.to_string(),
+        staking_config: created.staking_config.to_string(),
+        emission_vault: created.emission_vault.to_string(),
+        epoch_seconds,
+        verifier_quorum: quorum,
+        verifiers,
+    };
+    state.write(&args.state)?;
+    Ok(state)
+}
+
+/// The given mint, or a new one with `decimals` (the client's wallet its authority);
+/// `true` when created.
+async fn mint_or_create(
+    client: &GpunetClient,
+    given: Option<Pubkey>,
+    decimals: u8,
+) -> Result<(Pubkey, bool)> {
+    match given {
+        Some(mint) => {
+            client.mint_info(&mint).await?;
+            Ok((mint, false))
+        }
+        None => Ok((client.create_mint(decimals).await?.0, true)),
+    }
+}
+
+/// More than half of `n` verifiers (0 without verifiers).
+fn majority(n: usize) -> u8 {
+    if n == 0 { 0 } else { (n / 2 + 1) as u8 }
+}
+
+/// The given verifier addresses, then `generate` new development keys written to
+/// `<state dir>/verifiers/verifier-<i>.json`.
+fn verifiers(given: &[Pubkey], generate: u8, state: &Path) -> Result<Vec<VerifierEntry>> {
+    let mut entries: Vec<VerifierEntry> = given
+        .iter()
+        .map(|k| VerifierEntry {
+            pubkey: k.to_string(),
+            keypair: None,
+        })
+        .collect();
+    let dir = state
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("verifiers");
+    for i in 0..generate {
+        let keypair = Keypair::new();
+        let path = dir.join(format!("verifier-{i}.json"));
+        keys::write_keypair(&keypair, &path)?;
+        entries.push(VerifierEntry {
+            pubkey: keypair.pubkey().to_string(),
+            keypair: Some(path),
+        });
+    }
+    if entries.len() > 16 {
+        return Err(CliError("at most 16 verifiers".into()));
+    }
+    Ok(entries)
+}
+
+fn staking_params(
+    args: &NetworkInitArgs,
+    defaults: Defaults,
+    stake_decimals: u8,
+) -> Result<StakingParams> {
+    Ok(StakingParams {
+        base_stake_per_gpu: args.base_stake_per_gpu.base_units(stake_decimals)?,
+        default_multiplier_bps: 10_000,
+        multipliers: vec![HardwareMultiplier {
+            gpu_model: H100,
+            multiplier_bps: 40_000,
+        }],
+        cooldown_seconds: args.cooldown_seconds.unwrap_or(defaults.cooldown_seconds),
+        challenge_window_seconds: args
+            .challenge_window_seconds
+            .unwrap_or(defaults.challenge_window_seconds),
+        slash: SlashPolicy {
+            missed_epoch_bps: 100,
+            renter_share_bps: 5_000,
+        },
+        emission: EmissionSchedule {
+            start_epoch: 0,
+            per_epoch: args.emission_per_epoch.base_units(stake_decimals)?,
+            decay_bps: 0,
+            decay_period_epochs: 1,
+            cap: u64::MAX,
+        },
+        grace_epochs: args.grace_epochs.unwrap_or(defaults.grace_epochs),
+        escrow_authority: escrow::slasher_address(),
+    })
+}

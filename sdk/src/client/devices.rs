@@ -1,0 +1,183 @@
+//! Supplier actions: devices (owner), uptime attestations (agent), stakes and rewards.
+
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Signature;
+
+use super::{ClientError, GpunetClient, Result};
+use crate::registry::{
+    self, AttestUptimeArgs, DeviceStatus, RegisterDeviceArgs, UpdateDeviceArgs, attestation_message,
+};
+use crate::staking;
+use crate::{Instruction, Pubkey};
+
+/// An account created by a transaction, with the transaction's signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registered {
+    pub address: Pubkey,
+    pub signature: Signature,
+}
+
+/// Each verifier's signature of the attestation `args` of `device`: what the registry
+/// counts towards the network's verifier quorum.
+pub fn sign_attestation(
+    verifiers: &[&Keypair],
+    device: &Pubkey,
+    args: &AttestUptimeArgs,
+) -> Vec<(Pubkey, [u8; 64])> {
+    let message = attestation_message(device, args.epoch, args.uptime_minutes, &args.pow_digest);
+    verifiers
+        .iter()
+        .map(|v| (v.pubkey(), v.sign_message(&message).into()))
+        .collect()
+}
+
+impl GpunetClient {
+    /// `register_device`, the client's wallet as the owner (it pays the account's rent).
+    pub async fn register_device(&self, args: RegisterDeviceArgs) -> Result<Registered> {
+        let address = registry::device_address(&self.pubkey(), args.device_id);
+        let ix = registry::register_device(self.pubkey(), args);
+        let signature = self.send(&[ix], &[]).await?;
+        Ok(Registered { address, signature })
+    }
+
+    /// `update_device` (owner): new specs, price or agent key, each optional.
+    pub async fn update_device(
+        &self,
+        device: &Pubkey,
+        args: UpdateDeviceArgs,
+    ) -> Result<Signature> {
+        self.device(device).await?;
+        let ix = registry::update_device(self.pubkey(), *device, args);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `set_device_status` (owner): pause, resume or retire.
+    pub async fn set_device_status(
+        &self,
+        device: &Pubkey,
+        status: DeviceStatus,
+    ) -> Result<Signature> {
+        self.device(device).await?;
+        let ix = registry::set_device_status(self.pubkey(), *device, status);
+        self.send(&[ix], &[]).await
+    }
+
+    /// The instructions of an attestation: the verifiers' ed25519 instruction (when there
+    /// are signatures), `attest_uptime`, and `register_weight` for the same epoch when
+    /// asked (the agent's usual transaction).
+    fn attest_instructions(
+        &self,
+        device: &Pubkey,
+        args: AttestUptimeArgs,
+        verifier_signatures: &[(Pubkey, [u8; 64])],
+        register_weight: bool,
+    ) -> Vec<Instruction> {
+        let mut ixs = Vec::with_capacity(3);
+        if !verifier_signatures.is_empty() {
+            let message =
+                attestation_message(device, args.epoch, args.uptime_minutes, &args.pow_digest);
+            ixs.push(registry::verifier_signatures(verifier_signatures, &message));
+        }
+        let epoch = args.epoch;
+        ixs.push(registry::attest_uptime(self.pubkey(), *device, args));
+        if register_weight {
+            ixs.push(staking::register_weight(self.pubkey(), *device, epoch));
+        }
+        ixs
+    }
+
+    /// `attest_uptime`, the client's wallet as the device's agent, carrying the verifier
+    /// signatures the caller collected (see [`sign_attestation`]); with `register_weight`
+    /// the epoch's reward weight is registered in the same transaction.
+    pub async fn attest_uptime(
+        &self,
+        device: &Pubkey,
+        args: AttestUptimeArgs,
+        verifier_signatures: &[(Pubkey, [u8; 64])],
+        register_weight: bool,
+    ) -> Result<Signature> {
+        self.device(device).await?;
+        let ixs = self.attest_instructions(device, args, verifier_signatures, register_weight);
+        self.send(&ixs, &[]).await
+    }
+
+    /// [`attest_uptime`](Self::attest_uptime) co-signed by the given verifier keys.
+    pub async fn attest_uptime_with_verifiers(
+        &self,
+        device: &Pubkey,
+        args: AttestUptimeArgs,
+        verifiers: &[&Keypair],
+        register_weight: bool,
+    ) -> Result<Signature> {
+        let signatures = sign_attestation(verifiers, device, &args);
+        self.attest_uptime(device, args, &signatures, register_weight)
+            .await
+    }
+
+    /// A full-epoch attestation of `epoch` for this network's epoch length.
+    pub async fn full_uptime(&self, epoch: u64, pow_digest: [u8; 32]) -> Result<AttestUptimeArgs> {
+        let seconds = self.network_config().await?.epoch_seconds;
+        let minutes = u16::try_from(u64::from(seconds).div_ceil(60)).unwrap_or(u16::MAX);
+        Ok(AttestUptimeArgs {
+            epoch,
+            uptime_minutes: minutes.max(1),
+            pow_digest,
+        })
+    }
+
+    /// `stake` of `amount` stake-token base units from the owner's associated account.
+    pub async fn stake(&self, device: &Pubkey, amount: u64) -> Result<Signature> {
+        self.device(device).await?;
+        let mint = self.stake_mint().await?;
+        let (create, owner_token) =
+            self.ensure_token_account_ix(&self.pubkey(), &mint.mint, &mint.token_program);
+        let ix = staking::stake(self.pubkey(), *device, owner_token, mint, amount);
+        self.send(&[create, ix], &[]).await
+    }
+
+    /// `request_unstake` (owner): moves `amount` from active to cooling.
+    pub async fn request_unstake(&self, device: &Pubkey, amount: u64) -> Result<Signature> {
+        self.stake_account(device).await?;
+        let ix = staking::request_unstake(self.pubkey(), *device, amount);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `withdraw` (owner): pays the cooled stake to the owner's associated account.
+    pub async fn withdraw(&self, device: &Pubkey) -> Result<Signature> {
+        self.stake_account(device).await?;
+        let mint = self.stake_mint().await?;
+        let (create, owner_token) =
+            self.ensure_token_account_ix(&self.pubkey(), &mint.mint, &mint.token_program);
+        let ix = staking::withdraw(self.pubkey(), *device, owner_token, mint);
+        self.send(&[create, ix], &[]).await
+    }
+
+    /// `register_weight` of `epoch` (agent), when it was not sent with the attestation.
+    pub async fn register_weight(&self, device: &Pubkey, epoch: u64) -> Result<Signature> {
+        self.stake_account(device).await?;
+        let ix = staking::register_weight(self.pubkey(), *device, epoch);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `claim_rewards` of `epochs` for `device` (anyone may send it; the owner is paid).
+    /// With no epochs given, claims every registered epoch of the stake account.
+    pub async fn claim_rewards(&self, device: &Pubkey, epochs: &[u64]) -> Result<Signature> {
+        let stake = self.stake_account(device).await?;
+        let epochs: Vec<u64> = if epochs.is_empty() {
+            stake.pending_rewards.iter().map(|p| p.epoch).collect()
+        } else {
+            epochs.to_vec()
+        };
+        if epochs.is_empty() {
+            return Err(ClientError::Invalid(format!(
+                "device {device} has no registered epoch to claim"
+            )));
+        }
+        let mint = self.stake_mint().await?;
+        let (create, owner_token) =
+            self.ensure_token_account_ix(&stake.owner, &mint.mint, &mint.token_program);
+        let ix = staking::claim_rewards(*device, owner_token, mint, &epochs);
+        self.send(&[create, ix], &[]).await
+    }
+}

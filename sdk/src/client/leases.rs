@@ -1,0 +1,270 @@
+//! Renter actions (leases and hires) and settlement, which anyone may send.
+
+use solana_transaction::Signature;
+
+use super::{ClientError, GpunetClient, Progress, Registered, Result};
+use crate::escrow::{self, CreateLeaseArgs, Payees};
+use crate::{Instruction, Pubkey};
+
+impl GpunetClient {
+    /// `create_lease` (renter = the client's wallet): a lease and its vault.
+    pub async fn create_lease(
+        &self,
+        lease_id: u64,
+        name: &str,
+        max_price_per_gpu_hour: u64,
+    ) -> Result<Registered> {
+        let payment = self.payment().await?;
+        let args = CreateLeaseArgs {
+            lease_id,
+            name: name.to_string(),
+            max_price_per_gpu_hour,
+        };
+        let ix = escrow::create_lease(self.pubkey(), payment, args);
+        let signature = self.send(&[ix], &[]).await?;
+        Ok(Registered {
+            address: escrow::lease_address(&self.pubkey(), lease_id),
+            signature,
+        })
+    }
+
+    /// The `add_hire` instruction of `device` for `epochs`, paid from the renter's
+    /// associated payment account.
+    async fn add_hire_ix(
+        &self,
+        lease: &Pubkey,
+        device: &Pubkey,
+        epochs: u64,
+    ) -> Result<Instruction> {
+        let payment = self.payment().await?;
+        let renter_token = self.own_payment_account().await?;
+        Ok(escrow::add_hire(
+            self.pubkey(),
+            *lease,
+            *device,
+            renter_token,
+            payment,
+            epochs,
+        ))
+    }
+
+    /// The client wallet's associated account in the payment mint.
+    async fn own_payment_account(&self) -> Result<Pubkey> {
+        let payment = self.payment().await?;
+        Ok(super::tokens::associated_token_address(
+            &self.pubkey(),
+            &payment.mint,
+            &payment.token_program,
+        ))
+    }
+
+    /// `add_hire` of one device for `epochs` (renter).
+    pub async fn add_hire(
+        &self,
+        lease: &Pubkey,
+        device: &Pubkey,
+        epochs: u64,
+    ) -> Result<Signature> {
+        self.lease(lease).await?;
+        self.device(device).await?;
+        if let Some(busy) = self.busy_devices(&[*device]).await?.pop().flatten() {
+            return Err(busy);
+        }
+        let ix = self.add_hire_ix(lease, device, epochs).await?;
+        self.send(&[ix], &[]).await
+    }
+
+    /// For each device, the error saying it is hired already (its lock exists), if it
+    /// is: the chain would only say that an account to create is in use.
+    async fn busy_devices(&self, devices: &[Pubkey]) -> Result<Vec<Option<ClientError>>> {
+        let mut busy = Vec::with_capacity(devices.len());
+        for chunk in devices.chunks(100) {
+            let locks: Vec<Pubkey> = chunk.iter().map(escrow::lock_address).collect();
+            let found = self.accounts(&locks).await?;
+            busy.extend(chunk.iter().zip(found).map(|(device, lock)| {
+                lock.map(|_| {
+                    ClientError::Invalid(format!(
+                        "the device {device} is already hired (its lock {} exists)",
+                        escrow::lock_address(device)
+                    ))
+                })
+            }));
+        }
+        Ok(busy)
+    }
+
+    /// Hires every device of `devices` for `epochs`, one transaction each, pipelined;
+    /// `progress` is called as each finishes. One result per device, in order.
+    pub async fn add_hires(
+        &self,
+        lease: &Pubkey,
+        devices: &[Pubkey],
+        epochs: u64,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<Vec<(Pubkey, Result<Signature>)>> {
+        self.lease(lease).await?;
+        // Devices hired already are reported, not sent (and count as failed).
+        let busy = self.busy_devices(devices).await?;
+        let mut transactions = Vec::with_capacity(devices.len());
+        for (device, busy) in devices.iter().zip(&busy) {
+            if busy.is_none() {
+                transactions.push(vec![self.add_hire_ix(lease, device, epochs).await?]);
+            }
+        }
+        let skipped = devices.len() - transactions.len();
+        let mut sent = self
+            .send_many(&transactions, |p| {
+                progress(Progress {
+                    done: p.done + skipped,
+                    failed: p.failed + skipped,
+                    total: devices.len(),
+                })
+            })
+            .await
+            .into_iter();
+        if transactions.is_empty() {
+            progress(Progress {
+                done: skipped,
+                failed: skipped,
+                total: devices.len(),
+            });
+        }
+        Ok(devices
+            .iter()
+            .zip(busy)
+            .map(|(device, busy)| match busy {
+                Some(error) => (*device, Err(error)),
+                None => (*device, sent.next().expect("one result per free device")),
+            })
+            .collect())
+    }
+
+    /// `extend_hire` by `epochs` (renter), at the hire's original terms.
+    pub async fn extend_hire(
+        &self,
+        lease: &Pubkey,
+        device: &Pubkey,
+        epochs: u64,
+    ) -> Result<Signature> {
+        self.hire(lease, device).await?;
+        let payment = self.payment().await?;
+        let renter_token = self.own_payment_account().await?;
+        let ix = escrow::extend_hire(
+            self.pubkey(),
+            *lease,
+            *device,
+            renter_token,
+            payment,
+            epochs,
+        );
+        self.send(&[ix], &[]).await
+    }
+
+    /// `release_hire`, sent by the client's wallet (the renter, or anyone once the lease
+    /// is terminated or the hire has ended); refunds go to the renter's account.
+    pub async fn release_hire(&self, lease: &Pubkey, device: &Pubkey) -> Result<Signature> {
+        let renter = self.lease(lease).await?.renter;
+        self.hire(lease, device).await?;
+        let payment = self.payment().await?;
+        let (create, renter_token) =
+            self.ensure_token_account_ix(&renter, &payment.mint, &payment.token_program);
+        let ix = escrow::release_hire(
+            self.pubkey(),
+            renter,
+            *lease,
+            *device,
+            renter_token,
+            payment,
+        );
+        self.send(&[create, ix], &[]).await
+    }
+
+    /// `terminate_lease` (renter).
+    pub async fn terminate_lease(&self, lease: &Pubkey) -> Result<Signature> {
+        self.lease(lease).await?;
+        let ix = escrow::terminate_lease(self.pubkey(), *lease);
+        self.send(&[ix], &[]).await
+    }
+
+    /// The instructions settling the hire of `device` in `lease`: the payees' associated
+    /// accounts (created when missing) and `settle_hire`.
+    async fn settle_instructions(
+        &self,
+        lease: &Pubkey,
+        device: &Pubkey,
+    ) -> Result<Vec<Instruction>> {
+        let renter = self.lease(lease).await?.renter;
+        let hire = self.hire(lease, device).await?;
+        let treasury = self.network_config().await?.treasury;
+        let next_slash_id = self.stake_account(device).await?.slashes_proposed;
+        let payment = self.payment().await?;
+        let (mut ixs, accounts) = self
+            .payment_accounts(&[hire.owner, treasury, renter])
+            .await?;
+        let payees = Payees {
+            owner_token: accounts[0],
+            treasury_token: accounts[1],
+            renter_token: accounts[2],
+        };
+        ixs.push(escrow::settle_hire(
+            self.pubkey(),
+            *lease,
+            *device,
+            payees,
+            payment,
+            next_slash_id,
+        ));
+        Ok(ixs)
+    }
+
+    /// `settle_hire` of one hire (anyone; the client's wallet pays the fee, and the rent
+    /// of a slash record when epochs were missed).
+    pub async fn settle_hire(&self, lease: &Pubkey, device: &Pubkey) -> Result<Signature> {
+        let ixs = self.settle_instructions(lease, device).await?;
+        self.send(&ixs, &[]).await
+    }
+
+    /// Settles every hire of `lease` (or only `devices` when given), pipelined, calling
+    /// `progress` as each finishes. One result per device.
+    pub async fn settle_lease(
+        &self,
+        lease: &Pubkey,
+        devices: &[Pubkey],
+        progress: impl FnMut(Progress),
+    ) -> Result<Vec<(Pubkey, Result<Signature>)>> {
+        let devices = if devices.is_empty() {
+            self.hires_of(lease)
+                .await?
+                .into_iter()
+                .map(|(_, hire)| hire.device)
+                .collect()
+        } else {
+            devices.to_vec()
+        };
+        let mut transactions = Vec::with_capacity(devices.len());
+        for device in &devices {
+            transactions.push(self.settle_instructions(lease, device).await?);
+        }
+        let results = self.send_many(&transactions, progress).await;
+        Ok(devices.into_iter().zip(results).collect())
+    }
+
+    /// `close_hire` of a released, fully settled hire (anyone; the rent goes to the
+    /// renter).
+    pub async fn close_hire(&self, lease: &Pubkey, device: &Pubkey) -> Result<Signature> {
+        let renter = self.lease(lease).await?.renter;
+        self.hire(lease, device).await?;
+        let ix = escrow::close_hire(renter, *lease, *device);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `close_lease` (renter): the lease has no hire left; sweeps the vault back.
+    pub async fn close_lease(&self, lease: &Pubkey) -> Result<Signature> {
+        self.lease(lease).await?;
+        let payment = self.payment().await?;
+        let (create, renter_token) =
+            self.ensure_token_account_ix(&self.pubkey(), &payment.mint, &payment.token_program);
+        let ix = escrow::close_lease(self.pubkey(), *lease, renter_token, payment);
+        self.send(&[create, ix], &[]).await
+    }
+}

@@ -1,0 +1,192 @@
+//! Proof-of-compute actions: models (owner), inference sessions (consumer), receipts
+//! (device agent).
+
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Signature;
+
+use super::{ClientError, GpunetClient, Registered, Result};
+use crate::Pubkey;
+use crate::proof::{
+    self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, RegisterModelArgs,
+    UpdateModelArgs, voucher_message,
+};
+
+/// A session authoriser's cumulative voucher: `device` may have been paid up to
+/// `cumulative` from `session`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Voucher {
+    pub authorizer: Pubkey,
+    pub signature: [u8; 64],
+    pub cumulative: u64,
+}
+
+impl Voucher {
+    /// The voucher signed by `authorizer` (the key named when the session was opened).
+    pub fn sign(authorizer: &Keypair, session: &Pubkey, device: &Pubkey, cumulative: u64) -> Self {
+        let message = voucher_message(session, device, cumulative);
+        Voucher {
+            authorizer: authorizer.pubkey(),
+            signature: authorizer.sign_message(&message).into(),
+            cumulative,
+        }
+    }
+}
+
+impl GpunetClient {
+    /// `register_model` (owner = the client's wallet).
+    pub async fn register_model(&self, args: RegisterModelArgs) -> Result<Registered> {
+        let address = proof::model_address(&self.pubkey(), args.model_id);
+        let ix = proof::register_model(self.pubkey(), args);
+        let signature = self.send(&[ix], &[]).await?;
+        Ok(Registered { address, signature })
+    }
+
+    /// `update_model` (owner): royalty, price, metadata, each optional.
+    pub async fn update_model(&self, model: &Pubkey, args: UpdateModelArgs) -> Result<Signature> {
+        self.model(model).await?;
+        let ix = proof::update_model(self.pubkey(), *model, args);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `open_session` (consumer = the client's wallet): deposits `deposit` payment base
+    /// units from the consumer's associated account; `authorizer` signs the vouchers.
+    pub async fn open_session(
+        &self,
+        model: &Pubkey,
+        session_id: u64,
+        authorizer: &Pubkey,
+        deposit: u64,
+    ) -> Result<Registered> {
+        self.model(model).await?;
+        let payment = self.payment().await?;
+        let (_, consumer_token) =
+            self.ensure_token_account_ix(&self.pubkey(), &payment.mint, &payment.token_program);
+        let args = OpenSessionArgs {
+            session_id,
+            authorizer: *authorizer,
+            deposit,
+        };
+        let ix = proof::open_session(self.pubkey(), *model, consumer_token, payment, args);
+        let signature = self.send(&[ix], &[]).await?;
+        Ok(Registered {
+            address: proof::session_address(&self.pubkey(), session_id),
+            signature,
+        })
+    }
+
+    /// `request_close_session` (consumer): starts the one-epoch notice.
+    pub async fn request_close_session(&self, session: &Pubkey) -> Result<Signature> {
+        self.session(session).await?;
+        let ix = proof::request_close_session(self.pubkey(), *session);
+        self.send(&[ix], &[]).await
+    }
+
+    /// `close_session` (consumer, after the notice): refunds the rest.
+    pub async fn close_session(&self, session: &Pubkey) -> Result<Signature> {
+        self.session(session).await?;
+        let payment = self.payment().await?;
+        let (create, consumer_token) =
+            self.ensure_token_account_ix(&self.pubkey(), &payment.mint, &payment.token_program);
+        let ix = proof::close_session(self.pubkey(), *session, consumer_token, payment);
+        self.send(&[create, ix], &[]).await
+    }
+
+    /// The terms an inference batch for `model` must state now: the model's price and
+    /// royalty and the network's inference fee.
+    pub async fn inference_terms(&self, model: &Pubkey) -> Result<InferenceTerms> {
+        let model = self.model(model).await?;
+        let fee_bps = self.network_config().await?.fees.inference_fee_bps;
+        Ok(InferenceTerms {
+            price_per_unit: model.price_per_unit,
+            royalty_bps: model.royalty_bps,
+            fee_bps,
+        })
+    }
+
+    /// `submit_inference_receipts` (agent = the client's wallet) of `batch` for
+    /// `session`, with the authoriser's `voucher` in the same transaction. The device
+    /// owner, the model owner and the treasury are paid in their associated accounts
+    /// (created when missing).
+    pub async fn submit_inference_receipts(
+        &self,
+        device: &Pubkey,
+        session: &Pubkey,
+        batch: ReceiptBatch,
+        voucher: &Voucher,
+    ) -> Result<Signature> {
+        let owner = self.device(device).await?.owner;
+        let model = self.session(session).await?.model;
+        let model_owner = self.model(&model).await?.owner;
+        let treasury = self.network_config().await?.treasury;
+        let terms = self.inference_terms(&model).await?;
+        let payment = self.payment().await?;
+        let (mut ixs, accounts) = self
+            .payment_accounts(&[owner, model_owner, treasury])
+            .await?;
+        let payees = InferencePayees {
+            worker_token: accounts[0],
+            royalty_token: accounts[1],
+            treasury_token: accounts[2],
+        };
+        ixs.push(proof::voucher(
+            voucher.authorizer,
+            voucher.signature,
+            session,
+            device,
+            voucher.cumulative,
+        ));
+        ixs.push(proof::submit_inference_receipts(
+            self.pubkey(),
+            *device,
+            *session,
+            model,
+            payees,
+            payment,
+            batch,
+            terms,
+        ));
+        self.send(&ixs, &[]).await
+    }
+
+    /// [`submit_inference_receipts`](Self::submit_inference_receipts) with a voucher
+    /// signed here by `authorizer`, covering what the device was paid from the session so
+    /// far plus this batch's amount at the current terms.
+    pub async fn submit_inference_receipts_authorized(
+        &self,
+        device: &Pubkey,
+        session: &Pubkey,
+        batch: ReceiptBatch,
+        authorizer: &Keypair,
+    ) -> Result<Signature> {
+        let model = self.session(session).await?.model;
+        let price = self.inference_terms(&model).await?.price_per_unit;
+        let units: u64 = batch
+            .records
+            .iter()
+            .map(|r| u64::from(r.compute_units))
+            .sum();
+        let amount = units
+            .checked_mul(price)
+            .ok_or_else(|| ClientError::Invalid("the batch's amount overflows a u64".into()))?;
+        let paid = self.session_paid(session, device).await?;
+        let voucher = Voucher::sign(authorizer, session, device, paid.saturating_add(amount));
+        self.submit_inference_receipts(device, session, batch, &voucher)
+            .await
+    }
+
+    /// `submit_job_receipts` (agent) of `batch` for the running `hire` of `device`.
+    pub async fn submit_job_receipts(
+        &self,
+        device: &Pubkey,
+        hire: &Pubkey,
+        batch: ReceiptBatch,
+        model: &Pubkey,
+    ) -> Result<Signature> {
+        self.device(device).await?;
+        self.anchor_account::<crate::escrow::Hire>("hire", hire)
+            .await?;
+        let ix = proof::submit_job_receipts(self.pubkey(), *device, *hire, batch, *model);
+        self.send(&[ix], &[]).await
+    }
+}
