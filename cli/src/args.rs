@@ -8,9 +8,10 @@ use gpunet_sdk::Pubkey;
 use crate::amount::Amount;
 use crate::keys::{parse_hash, parse_pubkey};
 
-const AMOUNTS: &str = "Amounts: an integer is in base units (1 USDC = 1000000, 1 network token = \
-                       1000000000); a number with a decimal point is in whole tokens (1.5 = 1.5 \
-                       USDC).";
+const AMOUNTS: &str = "Amounts are in whole tokens, as with spl-token and the Solana CLI: 1.5 = \
+                       1.5 USDC, 200 = 200 network tokens. Base units take a `u` suffix: \
+                       1500000u = 1.5 USDC (1 USDC = 1000000u, 1 network token = \
+                       1000000000u, 1 SOL = 1000000000u lamports).";
 
 /// gpunet: the GPU-compute marketplace on Solana, from the command line.
 #[derive(Debug, Parser)]
@@ -42,7 +43,7 @@ pub struct Cli {
     pub keypair: Option<PathBuf>,
 
     /// Machine output: one JSON object per command on stdout; errors as {"error": "..."}
-    /// (with a non-zero exit status)
+    /// (exit status 1; 2 for a command line that does not parse)
     #[arg(long, global = true)]
     pub json: bool,
 
@@ -60,7 +61,9 @@ pub enum Command {
                             authority; airdrop SOL to that key, create a USDC-like mint and a \
                             network-token mint (the key is their mint authority), initialise \
                             the network and staking with short epochs, write the addresses to \
-                            --state, and serve until Ctrl-C. State lives in memory only."
+                            --state (replacing the development verifier keys of an earlier \
+                            run, which only its chain knew), and serve until Ctrl-C. State \
+                            lives in memory only."
     )]
     Localnet(LocalnetArgs),
 
@@ -91,10 +94,11 @@ pub enum Command {
     Address,
 
     /// Request SOL from the chain's faucet (localnet and test clusters)
+    #[command(after_help = AMOUNTS)]
     Airdrop {
-        /// SOL to request (decimal allowed)
+        /// SOL to request (1.5 = 1.5 SOL; lamports with a `u` suffix)
         #[arg(default_value = "10")]
-        sol: String,
+        sol: Amount,
         /// Recipient [default: --keypair's address]
         #[arg(long, value_parser = parse_pubkey)]
         to: Option<Pubkey>,
@@ -113,7 +117,7 @@ pub enum Command {
     Mint {
         /// Which mint
         token: Token,
-        /// How much (base units, or whole tokens with a decimal point)
+        /// How much, in whole tokens (1.5), or base units with a `u` suffix (1500000u)
         amount: Amount,
         /// Recipient wallet (paid in its associated token account) [default: --keypair]
         #[arg(long, value_parser = parse_pubkey)]
@@ -236,22 +240,23 @@ pub struct NetworkInitArgs {
     /// A verifier's address (repeat for several)
     #[arg(long = "verifier", value_parser = parse_pubkey)]
     pub verifiers: Vec<Pubkey>,
-    /// Generate this many development verifier keys next to the state file [localnet: 3]
+    /// Generate this many development verifier keys into `verifiers/` next to the state
+    /// file, written once the network is initialised [localnet: 3]
     #[arg(long)]
     pub generate_verifiers: Option<u8>,
     /// Verifier signatures required per attestation [default: a majority of the verifiers;
     /// 0 without verifiers]
     #[arg(long)]
     pub quorum: Option<u8>,
-    /// Minimum stake per GPU of multiplier 1×, in network tokens (base units or decimal)
-    #[arg(long, default_value = "200.0")]
+    /// Minimum stake per GPU of multiplier 1×, in network tokens
+    #[arg(long, default_value = "200")]
     pub base_stake_per_gpu: Amount,
     /// Block rewards per epoch, in network tokens
-    #[arg(long, default_value = "4566.0")]
+    #[arg(long, default_value = "4566")]
     pub emission_per_epoch: Amount,
     /// Network tokens minted into the emission vault (only when the stake mint is created
     /// here)
-    #[arg(long, default_value = "1000000.0")]
+    #[arg(long, default_value = "1000000")]
     pub fund_emission: Amount,
     /// Epochs after an epoch's end during which its reward weight may still be registered
     /// [default: 2; localnet: 1]
@@ -266,12 +271,24 @@ pub struct NetworkInitArgs {
     pub challenge_window_seconds: Option<u32>,
 }
 
+/// `network init`: the parameters, and whether existing verifier key files may be
+/// replaced.
+#[derive(Debug, Args)]
+pub struct NetworkInitCommand {
+    #[command(flatten)]
+    pub network: NetworkInitArgs,
+    /// Overwrite existing verifier key files (--generate-verifiers); without it, init
+    /// refuses to replace them before sending anything
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
     /// Initialise the network and staking (signed by the programs' upgrade authority, who
     /// becomes the admin); writes the addresses to --state
     #[command(after_help = AMOUNTS)]
-    Init(Box<NetworkInitArgs>),
+    Init(Box<NetworkInitCommand>),
     /// Show the network and staking configuration and the current epoch
     Show,
 }
@@ -313,9 +330,23 @@ pub struct SpecArgs {
     /// Security tier code [register default: 0]
     #[arg(long)]
     pub security_tier: Option<u8>,
-    /// Runs on renewable energy
-    #[arg(long)]
-    pub green: Option<bool>,
+    /// Runs on renewable energy [register default: no]
+    #[arg(long, overrides_with = "no_green")]
+    pub green: bool,
+    /// Does not run on renewable energy (undoes --green on update)
+    #[arg(long, overrides_with = "green")]
+    pub no_green: bool,
+}
+
+impl SpecArgs {
+    /// `--green` / `--no-green` (the last one given), `None` when neither is.
+    pub fn green(&self) -> Option<bool> {
+        match (self.green, self.no_green) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -330,7 +361,7 @@ pub enum DeviceCommand {
         /// The agent key running on the machine (attests uptime, submits receipts)
         #[arg(long, value_parser = parse_pubkey)]
         agent: Pubkey,
-        /// Price per GPU-hour in USDC (base units, or decimal: 2.5 = 2.5 USDC)
+        /// Price per GPU-hour in USDC (2.5 = 2.5 USDC)
         #[arg(long)]
         price: Amount,
         #[command(flatten)]
@@ -407,7 +438,7 @@ pub enum StakeCommand {
         /// Device address (printed by `device register`)
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
-        /// Network tokens (base units, or decimal: 200.0 = 200 tokens)
+        /// Network tokens (200 = 200 tokens)
         amount: Amount,
     },
     /// Start unstaking: the amount stops counting now and cools down (owner)
@@ -416,7 +447,7 @@ pub enum StakeCommand {
         /// Device address (printed by `device register`)
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
-        /// Network tokens
+        /// Network tokens to unstake (200 = 200 tokens)
         amount: Amount,
     },
     /// Withdraw the cooled-down stake to the owner's token account (owner)
@@ -430,6 +461,7 @@ pub enum StakeCommand {
         /// Device address (printed by `device register`)
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
+        /// The attested epoch whose weight to register (within the grace epochs after it)
         #[arg(long)]
         epoch: u64,
     },
@@ -461,12 +493,13 @@ pub enum LeaseCommand {
         /// Name (1 to 32 bytes)
         #[arg(long)]
         name: String,
-        /// Highest price per GPU-hour accepted, in USDC (base units or decimal)
+        /// Highest price per GPU-hour accepted, in USDC
         #[arg(long)]
         max_price: Amount,
     },
     /// Hire devices into a lease for a number of epochs, depositing (price + renter fee)
-    /// × epochs each (renter); one transaction per device, with a progress bar
+    /// × epochs each (renter); one transaction per device, with a progress bar. Every
+    /// device's signature or error is printed; the exit status is non-zero if any failed
     Hire {
         /// Lease address (printed by `lease create`)
         #[arg(value_parser = parse_pubkey)]
@@ -487,6 +520,7 @@ pub enum LeaseCommand {
         /// Device address (printed by `device register`)
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
+        /// Epochs to add after the hire's current end, deposited at its original terms
         #[arg(long)]
         epochs: u64,
     },
@@ -507,7 +541,8 @@ pub enum LeaseCommand {
         lease: Pubkey,
     },
     /// Settle final epochs: owners paid for attested epochs, the renter refunded for
-    /// missed ones (anyone; the sender pays fees and any slash record's rent)
+    /// missed ones (anyone; the sender pays fees and any slash record's rent). Every
+    /// device's signature or error is printed; the exit status is non-zero if any failed
     Settle {
         /// Lease address (printed by `lease create`)
         #[arg(value_parser = parse_pubkey)]
@@ -517,7 +552,8 @@ pub enum LeaseCommand {
         devices: Vec<Pubkey>,
     },
     /// Close the lease's released, settled hires, then the lease, sweeping the vault back
-    /// (renter)
+    /// (renter). Hires not yet released and settled are listed as skipped and keep the
+    /// lease open (non-zero exit status)
     Close {
         /// Lease address (printed by `lease create`)
         #[arg(value_parser = parse_pubkey)]
@@ -542,9 +578,9 @@ pub enum ModelCommand {
         /// Royalty, basis points of each inference payment
         #[arg(long)]
         royalty_bps: u16,
-        /// USDC base units per compute unit (GPU-millisecond)
+        /// Price per compute unit (GPU-millisecond) in USDC: 0.000003, or 3u in base units
         #[arg(long)]
-        price_per_unit: u64,
+        price_per_unit: Amount,
         /// Metadata URI (at most 128 bytes)
         #[arg(long)]
         uri: String,
@@ -553,16 +589,22 @@ pub enum ModelCommand {
         hash: Option<[u8; 32]>,
     },
     /// Change a model's royalty, price or metadata (owner)
+    #[command(after_help = AMOUNTS)]
     Update {
         /// Model address (printed by `model register`)
         #[arg(value_parser = parse_pubkey)]
         model: Pubkey,
+        /// New royalty, basis points of each inference payment
         #[arg(long)]
         royalty_bps: Option<u16>,
+        /// New price per compute unit (GPU-millisecond) in USDC: 0.000003, or 3u in base
+        /// units
         #[arg(long)]
-        price_per_unit: Option<u64>,
+        price_per_unit: Option<Amount>,
+        /// New metadata URI (at most 128 bytes)
         #[arg(long)]
         uri: Option<String>,
+        /// New metadata hash, 64 hex digits
         #[arg(long, value_parser = parse_hash)]
         hash: Option<[u8; 32]>,
     },
@@ -588,7 +630,7 @@ pub enum SessionCommand {
         /// The key whose vouchers authorise payments [default: --keypair]
         #[arg(long, value_parser = parse_pubkey)]
         authorizer: Option<Pubkey>,
-        /// USDC deposited (base units or decimal)
+        /// USDC deposited
         #[arg(long)]
         deposit: Amount,
     },
@@ -639,4 +681,102 @@ pub enum ReceiptsCommand {
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
     },
+}
+
+/// The message of a command line clap refused, without its decorations: the error and
+/// its tips on one line, with no `error:` prefix, usage block or pointer to `--help`. A
+/// command group given without its subcommand (clap answers with the group's help) is
+/// named with the subcommands it takes.
+pub fn usage_message(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    if error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let usage = text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Usage: "))
+            .unwrap_or("gpunet");
+        let subcommands: Vec<&str> = text
+            .lines()
+            .skip_while(|line| !line.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|line| !line.trim().is_empty())
+            .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+            .filter_map(|line| line.split_whitespace().next())
+            .filter(|name| *name != "help")
+            .collect();
+        return format!(
+            "a subcommand is required ({usage}): {}",
+            subcommands.join(", ")
+        );
+    }
+    text.lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
+        .map(|line| line.strip_prefix("error: ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every argument of every subcommand, as `gpunet sub sub --flag`, with no help text.
+    fn undocumented(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                found.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undocumented(sub, &format!("{path} {}", sub.get_name()), found);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_help() {
+        let mut found = Vec::new();
+        undocumented(&Cli::command(), "gpunet", &mut found);
+        assert!(found.is_empty(), "arguments without help: {found:#?}");
+    }
+
+    #[test]
+    fn green_is_a_switch_pair_and_the_last_one_wins() {
+        let specs = |args: &[&str]| {
+            let mut argv = vec![
+                "gpunet",
+                "device",
+                "update",
+                "11111111111111111111111111111112",
+            ];
+            argv.extend(args);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Device(DeviceCommand::Update { specs, .. }) => specs.green(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(specs(&[]), None);
+        assert_eq!(specs(&["--green"]), Some(true));
+        assert_eq!(specs(&["--no-green"]), Some(false));
+        assert_eq!(specs(&["--green", "--no-green"]), Some(false));
+        assert_eq!(specs(&["--no-green", "--green"]), Some(true));
+    }
+
+    #[test]
+    fn a_usage_message_is_the_error_alone() {
+        let error = Cli::try_parse_from(["gpunet", "lease", "hire"]).unwrap_err();
+        let message = usage_message(&error);
+        assert!(
+            message.starts_with("the following required arguments were not provided:"),
+            "{message}"
+        );
+        assert!(message.contains("--devices <DEVICES>"), "{message}");
+        assert!(
+            !message.contains("Usage:") && !message.contains("error:"),
+            "{message}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::task::JoinSet;
 
-use crate::amount::format_units;
+use crate::amount::{Amount, format_units};
 use crate::args::DemoArgs;
 use crate::output::Output;
 use crate::setup::H100;
@@ -27,9 +27,11 @@ use crate::{CliError, Context, Result, keys};
 
 /// SOL given to each party of the tour (fees and account rent).
 const PARTY_LAMPORTS: u64 = 2_000_000_000;
-/// USDC (base units) minted to the renter and to the inference consumer.
-const RENTER_USDC: u64 = 1_000_000_000;
-const CONSUMER_USDC: u64 = 100_000_000;
+/// Whole USDC minted to the renter and to the inference consumer.
+const RENTER_USDC: u64 = 1_000;
+const CONSUMER_USDC: u64 = 100;
+/// The model's price: USDC base units per compute unit (GPU-ms).
+const MODEL_PRICE_PER_UNIT: u64 = 3;
 /// Compute units of the inference records and of the lease-job records.
 const INFERENCE_RECORDS: [u32; 3] = [1_200, 800, 1_500];
 const JOB_RECORDS: [u32; 2] = [60_000, 45_000];
@@ -84,7 +86,26 @@ struct Network {
     staking: StakingConfig,
     payment_mint: Pubkey,
     stake_mint: Pubkey,
+    /// The mints' decimals, to print amounts and scale whole tokens.
+    payment_decimals: u8,
+    stake_decimals: u8,
     verifiers: Arc<Vec<Keypair>>,
+}
+
+impl Network {
+    /// `units` of the payment mint in whole USDC ("1.5").
+    fn usdc(&self, units: u64) -> String {
+        format_units(units, self.payment_decimals)
+    }
+
+    /// `whole` USDC (or `cents` hundredths) in base units of the payment mint.
+    fn usdc_units(&self, cents: u64) -> Result<u64> {
+        let amount = Amount::Tokens {
+            whole: cents / 100,
+            fraction: format!("{:02}", cents % 100),
+        };
+        Ok(amount.base_units(self.payment_decimals)?)
+    }
 }
 
 /// One supplier: the owner's and the agent's clients and the device.
@@ -119,10 +140,19 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
 
     out.say("-- a renter leases them as one cluster");
     let renter = party(client).await?;
+    let renter_usdc = network.usdc_units(RENTER_USDC * 100)?;
     client
-        .mint_to(&network.payment_mint, &renter.pubkey(), RENTER_USDC)
+        .mint_to(&network.payment_mint, &renter.pubkey(), renter_usdc)
         .await?;
-    let lease = hire_cluster(&renter, &suppliers, options.epochs, &mut steps, out).await?;
+    let lease = hire_cluster(
+        &renter,
+        &network,
+        &suppliers,
+        options.epochs,
+        &mut steps,
+        out,
+    )
+    .await?;
     let first_hire = renter.hire(&lease, &suppliers[0].device).await?;
     let (start, end) = (first_hire.start_epoch, first_hire.end_epoch);
     out.say(format!(
@@ -151,21 +181,24 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
         end + 1
     ));
     client.wait_for_epoch(end + 1).await?;
-    let settled = settle(client, &renter, &lease, &suppliers, &mut steps, out).await?;
+    let settled = settle(
+        client, &renter, &network, &lease, &suppliers, &mut steps, out,
+    )
+    .await?;
 
     let claim_at = end + 1 + u64::from(network.staking.grace_epochs);
     out.say(format!(
         "-- waiting for epoch {claim_at} so the rewards are final"
     ));
     client.wait_for_epoch(claim_at).await?;
-    let rewards = claim(client, &suppliers, &mut steps, out).await?;
+    let rewards = claim(client, &network, &suppliers, &mut steps, out).await?;
 
     let devices = device_summaries(&renter, &lease, &suppliers, &settled, &rewards).await?;
     let renter_balance = client.payment_balance(&renter.pubkey()).await?;
     let log = client.receipt_log(&suppliers[0].device).await?;
     let summary = json!({
         "renter": renter.pubkey().to_string(),
-        "renter_usdc_minted": RENTER_USDC,
+        "renter_usdc_minted": renter_usdc,
         "renter_usdc_balance": renter_balance,
         "lease": lease.to_string(),
         "hire_epochs": { "start": start, "end": end },
@@ -214,6 +247,8 @@ async fn network(client: &GpunetClient, options: &DemoOptions) -> Result<Network
     Ok(Network {
         payment_mint: config.payment_mint,
         stake_mint: config.stake_mint,
+        payment_decimals: client.mint_info(&config.payment_mint).await?.0,
+        stake_decimals: client.mint_info(&config.stake_mint).await?.0,
         config,
         staking,
         verifiers: Arc::new(quorum),
@@ -232,7 +267,8 @@ fn step(steps: &mut Vec<Value>, out: &Output, what: String, signature: &Signatur
     steps.push(json!({ "step": what, "signature": signature.to_string() }));
 }
 
-/// Device `i`: an 8-GPU H100 machine first, then smaller plain-GPU ones, cheaper each.
+/// Device `i`: an 8-GPU H100 machine first, then smaller plain-GPU ones, cheaper each;
+/// its price per GPU-hour in USDC cents.
 fn demo_specs(i: u64) -> (DeviceSpecs, u64) {
     let gpu_count = [8, 4, 2][(i % 3) as usize];
     let specs = DeviceSpecs {
@@ -249,8 +285,8 @@ fn demo_specs(i: u64) -> (DeviceSpecs, u64) {
         security_tier: 2,
         green: true,
     };
-    let price = 2_000_000 - 250_000 * (i % 4); // 2.00, 1.75, 1.50, 1.25 USDC per GPU-hour
-    (specs, price)
+    let cents = 200 - 25 * (i % 4); // 2.00, 1.75, 1.50, 1.25 USDC per GPU-hour
+    (specs, cents)
 }
 
 async fn register_supplier(
@@ -262,7 +298,8 @@ async fn register_supplier(
 ) -> Result<Supplier> {
     let owner = party(client).await?;
     let agent = party(client).await?;
-    let (specs, price) = demo_specs(i);
+    let (specs, cents) = demo_specs(i);
+    let price = network.usdc_units(cents)?;
     let registered = owner
         .register_device(RegisterDeviceArgs {
             device_id: i + 1,
@@ -279,7 +316,7 @@ async fn register_supplier(
             "device {device}: {} GPU(s) (model {}), {} USDC per GPU-hour, owner {}, agent {}",
             specs.gpu_count,
             specs.gpu_model,
-            format_units(price, 6),
+            network.usdc(price),
             owner.pubkey(),
             agent.pubkey()
         ),
@@ -298,7 +335,7 @@ async fn register_supplier(
         out,
         format!(
             "  staked {} network tokens (its minimum)",
-            format_units(stake, 9)
+            format_units(stake, network.stake_decimals)
         ),
         &signature,
     );
@@ -314,6 +351,7 @@ async fn register_supplier(
 
 async fn hire_cluster(
     renter: &GpunetClient,
+    network: &Network,
     suppliers: &[Supplier],
     epochs: u64,
     steps: &mut Vec<Value>,
@@ -328,18 +366,13 @@ async fn hire_cluster(
             "lease {} opened by renter {}, up to {} USDC per GPU-hour",
             created.address,
             renter.pubkey(),
-            format_units(max_price, 6)
+            network.usdc(max_price)
         ),
         &created.signature,
     );
     let devices: Vec<Pubkey> = suppliers.iter().map(|s| s.device).collect();
     let results = renter
-        .add_hires(
-            &created.address,
-            &devices,
-            epochs,
-            out.progress(devices.len(), "hiring"),
-        )
+        .add_hires(&created.address, &devices, epochs, out.progress("hiring"))
         .await?;
     for (device, result) in results {
         let signature = result?;
@@ -351,8 +384,8 @@ async fn hire_cluster(
             format!(
                 "hired {device} for {epochs} epoch(s): {} USDC deposited ({} per epoch incl. \
                  renter fee)",
-                format_units(deposit * epochs, 6),
-                format_units(deposit, 6)
+                network.usdc(deposit * epochs),
+                network.usdc(deposit)
             ),
             &signature,
         );
@@ -452,7 +485,7 @@ async fn inference(
         .register_model(RegisterModelArgs {
             model_id: 1,
             royalty_bps: 1_000,
-            price_per_unit: 3,
+            price_per_unit: MODEL_PRICE_PER_UNIT,
             metadata_uri: "ipfs://gpunet-demo/llama-3-8b".into(),
             metadata_hash: [7; 32],
         })
@@ -461,15 +494,19 @@ async fn inference(
     step(
         steps,
         out,
-        format!("model {model} registered: 3 USDC base units per GPU-ms, 10% royalty"),
+        format!(
+            "model {model} registered: {MODEL_PRICE_PER_UNIT} USDC base units per GPU-ms, 10% \
+             royalty"
+        ),
         &registered.signature,
     );
     let consumer = party(client).await?;
+    let consumer_usdc = network.usdc_units(CONSUMER_USDC * 100)?;
     client
-        .mint_to(&network.payment_mint, &consumer.pubkey(), CONSUMER_USDC)
+        .mint_to(&network.payment_mint, &consumer.pubkey(), consumer_usdc)
         .await?;
     let authorizer = Keypair::new();
-    let deposit = CONSUMER_USDC / 2;
+    let deposit = consumer_usdc / 2;
     let opened = consumer
         .open_session(&model, 1, &authorizer.pubkey(), deposit)
         .await?;
@@ -480,7 +517,7 @@ async fn inference(
         format!(
             "session {session} opened by consumer {}: {} USDC prepaid",
             consumer.pubkey(),
-            format_units(deposit, 6)
+            network.usdc(deposit)
         ),
         &opened.signature,
     );
@@ -502,10 +539,10 @@ async fn inference(
             supplier.device,
             INFERENCE_RECORDS.len(),
             INFERENCE_RECORDS.iter().sum::<u32>(),
-            format_units(paid, 6),
-            format_units(log.totals.worker, 6),
-            format_units(log.totals.royalty, 6),
-            format_units(log.totals.fee, 6)
+            network.usdc(paid),
+            network.usdc(log.totals.worker),
+            network.usdc(log.totals.royalty),
+            network.usdc(log.totals.fee)
         ),
         &signature,
     );
@@ -527,6 +564,7 @@ async fn inference(
 async fn settle(
     client: &GpunetClient,
     renter: &GpunetClient,
+    network: &Network,
     lease: &Pubkey,
     suppliers: &[Supplier],
     steps: &mut Vec<Value>,
@@ -534,7 +572,7 @@ async fn settle(
 ) -> Result<Vec<Hire>> {
     let devices: Vec<Pubkey> = suppliers.iter().map(|s| s.device).collect();
     let results = client
-        .settle_lease(lease, &devices, out.progress(devices.len(), "settling"))
+        .settle_lease(lease, &devices, out.progress("settling"))
         .await?;
     let mut hires = Vec::new();
     for (device, result) in results {
@@ -548,9 +586,9 @@ async fn settle(
                  USDC, renter refunded {} USDC",
                 hire.epochs_paid,
                 hire.epochs_missed,
-                format_units(hire.paid_to_owner, 6),
-                format_units(hire.fees, 6),
-                format_units(hire.refunded, 6)
+                network.usdc(hire.paid_to_owner),
+                network.usdc(hire.fees),
+                network.usdc(hire.refunded)
             ),
             &signature,
         );
@@ -559,7 +597,7 @@ async fn settle(
             out.say(format!(
                 "   a slash of {} network tokens is proposed against {device} (half to the \
                  renter), final after the challenge window",
-                format_units(stake.pending_slash_amount, 9)
+                format_units(stake.pending_slash_amount, network.stake_decimals)
             ));
         }
         let signature = renter.release_hire(lease, &device).await?;
@@ -576,6 +614,7 @@ async fn settle(
 
 async fn claim(
     client: &GpunetClient,
+    network: &Network,
     suppliers: &[Supplier],
     steps: &mut Vec<Value>,
     out: &Output,
@@ -598,7 +637,7 @@ async fn claim(
             format!(
                 "block rewards of {} claimed for its owner: {} network tokens",
                 supplier.device,
-                format_units(total, 9)
+                format_units(total, network.stake_decimals)
             ),
             &signature,
         );

@@ -55,6 +55,19 @@ impl From<&str> for CliError {
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// It succeeded: print this object.
+    Done(Value),
+    /// It printed its own output (the long-running `localnet`, the narrated `demo`).
+    Printed,
+    /// It failed in part (items of a batch): print this object, which lists what was done
+    /// (every item's signature or error) and says what failed in a top-level `"error"`,
+    /// and exit non-zero.
+    Failed(Value),
+}
+
 /// What every command needs: where the chain is, who signs, how to print.
 pub struct Context {
     pub url: String,

@@ -50,9 +50,17 @@ pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
             ws_url: Some(localnet.ws_url.clone()),
             grpc_url: Some(localnet.grpc_url.clone()),
         };
-        let state =
-            setup::init_network(&client, &args.network, Defaults::LOCAL, endpoints, &ctx.out)
-                .await?;
+        // A new local chain replaces the development verifier keys of an earlier one:
+        // they were only ever valid on the chain that is gone.
+        let state = setup::init_network(
+            &client,
+            &args.network,
+            Defaults::LOCAL,
+            endpoints,
+            true,
+            &ctx.out,
+        )
+        .await?;
         report["state_file"] = json!(args.network.state.display().to_string());
         report["network"] = serde_json::to_value(&state).expect("state serialises");
         Some(state)

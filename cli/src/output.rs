@@ -9,6 +9,8 @@ use gpunet_sdk::client::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
+use crate::amount::TokenAmount;
+
 /// The output mode of this run.
 #[derive(Clone, Copy, Debug)]
 pub struct Output {
@@ -58,11 +60,14 @@ impl Output {
         Some(bar)
     }
 
-    /// A callback for the sdk's multi-transaction helpers that drives a progress bar.
-    pub fn progress(&self, total: usize, label: &str) -> impl FnMut(Progress) + use<> {
-        let bar = self.progress_bar(total, label);
+    /// A callback for the sdk's multi-transaction helpers that drives a progress bar,
+    /// sized from the first report's total.
+    pub fn progress(&self, label: &str) -> impl FnMut(Progress) + use<> {
+        let out = *self;
+        let label = label.to_string();
+        let mut bar: Option<Option<ProgressBar>> = None;
         move |p: Progress| {
-            if let Some(bar) = &bar {
+            if let Some(bar) = bar.get_or_insert_with(|| out.progress_bar(p.total, &label)) {
                 bar.set_position(p.done as u64);
                 if p.failed > 0 {
                     bar.set_message(format!("failed: {}", p.failed));
@@ -71,6 +76,16 @@ impl Output {
                     bar.finish_and_clear();
                 }
             }
+        }
+    }
+
+    /// A token amount as printed: base units in JSON (exact, for scripts); for people,
+    /// the whole-token value with its unit and the base units (`1.5 USDC (1500000u)`).
+    pub fn amount(&self, amount: TokenAmount) -> Value {
+        if self.json {
+            Value::from(amount.units)
+        } else {
+            Value::from(amount.to_string())
         }
     }
 }

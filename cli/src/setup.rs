@@ -1,13 +1,13 @@
 //! Network initialisation, shared by `gpunet network init` and `gpunet localnet`: mints,
 //! verifiers, `initialize_network` + `initialize_staking`, emission funding, state file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::{GpunetClient, NetworkInit};
+use gpunet_sdk::escrow;
 use gpunet_sdk::registry::{FeeSchedule, InitializeNetworkArgs};
 use gpunet_sdk::staking::{EmissionSchedule, HardwareMultiplier, SlashPolicy, StakingParams};
-use gpunet_sdk::{escrow, registry};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -22,6 +22,8 @@ pub const PAYMENT_DECIMALS: u8 = 6;
 pub const STAKE_DECIMALS: u8 = 9;
 /// The GPU model code of an H100, which weighs 4× in the staking config created here.
 pub const H100: u16 = 100;
+/// The most verifiers the registry accepts.
+const MAX_VERIFIERS: usize = 16;
 
 /// The parameters `network init` leaves to its context.
 #[derive(Clone, Copy, Debug)]
@@ -64,22 +66,29 @@ pub struct Endpoints {
 
 /// Initialises the network with the client's wallet as admin (it must be the programs'
 /// upgrade authority) and writes the state file. Narrates each step through `out`.
+///
+/// Nothing is created before the arguments are checked (at most 16 verifiers, no
+/// verifier key file to overwrite unless `overwrite_keys`) and the network is known to be
+/// uninitialised. Generated verifier keys are written under temporary names before the
+/// initialising transaction (so a directory that cannot take them stops everything before
+/// it) and get their names only once it succeeded.
 pub async fn init_network(
     client: &GpunetClient,
     args: &NetworkInitArgs,
     defaults: Defaults,
     endpoints: Endpoints,
+    overwrite_keys: bool,
     out: &Output,
 ) -> Result<State> {
-    // Checked first: a second run must not create mints or overwrite the verifier keys
-    // of the running network.
-    let config = registry::config_address();
-    if client.account(&config).await?.is_some() {
-        return Err(CliError(format!(
-            "the network is already initialised (configuration {config}); see `gpunet network \
-             show`"
-        )));
+    let generate = args
+        .generate_verifiers
+        .unwrap_or(defaults.generate_verifiers);
+    let verifiers = Verifiers::new(&args.verifiers, generate, &args.state)?;
+    if !overwrite_keys {
+        verifiers.refuse_to_overwrite()?;
     }
+    client.require_uninitialised().await?;
+
     let (payment_mint, _) = mint_or_create(client, args.payment_mint, PAYMENT_DECIMALS).await?;
     out.say(format!("payment mint (USDC-like): {payment_mint}"));
     let (stake_mint, stake_created) =
@@ -87,14 +96,7 @@ pub async fn init_network(
     out.say(format!("stake mint (network token): {stake_mint}"));
     let stake_decimals = client.mint_info(&stake_mint).await?.0;
 
-    let generate = args
-        .generate_verifiers
-        .unwrap_or(defaults.generate_verifiers);
-    let verifiers = verifiers(&args.verifiers, generate, &args.state)?;
-    let keys: Vec<Pubkey> = verifiers
-        .iter()
-        .map(|v| v.pubkey.parse().expect("written from a key"))
-        .collect();
+    let keys = verifiers.pubkeys();
     let quorum = args.quorum.unwrap_or(majority(keys.len()));
     let epoch_seconds = args.epoch_seconds.unwrap_or(defaults.epoch_seconds);
     let treasury = args.treasury.unwrap_or(client.pubkey());
@@ -114,7 +116,15 @@ pub async fn init_network(
         },
         staking: staking_params(args, defaults, stake_decimals)?,
     };
-    let created = client.initialize_network(&init).await?;
+    let pending = verifiers.write_pending()?;
+    let created = match client.initialize_network(&init).await {
+        Ok(created) => created,
+        Err(e) => {
+            pending.discard();
+            return Err(e.into());
+        }
+    };
+    let verifiers = pending.commit()?;
     out.say(format!(
         "network initialised: epochs of {epoch_seconds} s, {} verifier(s), quorum {quorum} \
          (tx {})",
@@ -171,34 +181,125 @@ fn majority(n: usize) -> u8 {
     if n == 0 { 0 } else { (n / 2 + 1) as u8 }
 }
 
-/// The given verifier addresses, then `generate` new development keys written to
-/// `<state dir>/verifiers/verifier-<i>.json`.
-fn verifiers(given: &[Pubkey], generate: u8, state: &Path) -> Result<Vec<VerifierEntry>> {
-    let mut entries: Vec<VerifierEntry> = given
-        .iter()
-        .map(|k| VerifierEntry {
-            pubkey: k.to_string(),
-            keypair: None,
+/// The network's verifiers: the given addresses, and development keys generated in
+/// memory that are written next to the state file only for a network that uses them.
+struct Verifiers {
+    given: Vec<Pubkey>,
+    /// Each generated key and the file it belongs in.
+    generated: Vec<(Keypair, PathBuf)>,
+}
+
+impl Verifiers {
+    /// The given addresses and `generate` new keys for
+    /// `<state dir>/verifiers/verifier-<i>.json`; at most 16 in all (the registry's limit).
+    fn new(given: &[Pubkey], generate: u8, state: &Path) -> Result<Self> {
+        let total = given.len() + usize::from(generate);
+        if total > MAX_VERIFIERS {
+            return Err(CliError(format!(
+                "at most {MAX_VERIFIERS} verifiers: {} given and {generate} to generate",
+                given.len()
+            )));
+        }
+        let dir = state
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("verifiers");
+        let generated = (0..generate)
+            .map(|i| (Keypair::new(), dir.join(format!("verifier-{i}.json"))))
+            .collect();
+        Ok(Verifiers {
+            given: given.to_vec(),
+            generated,
         })
-        .collect();
-    let dir = state
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join("verifiers");
-    for i in 0..generate {
-        let keypair = Keypair::new();
-        let path = dir.join(format!("verifier-{i}.json"));
-        keys::write_keypair(&keypair, &path)?;
-        entries.push(VerifierEntry {
-            pubkey: keypair.pubkey().to_string(),
-            keypair: Some(path),
-        });
     }
-    if entries.len() > 16 {
-        return Err(CliError("at most 16 verifiers".into()));
+
+    /// Fails when a generated key would replace an existing file (another network's key).
+    fn refuse_to_overwrite(&self) -> Result<()> {
+        let existing: Vec<String> = self
+            .generated
+            .iter()
+            .filter(|(_, path)| path.exists())
+            .map(|(_, path)| path.display().to_string())
+            .collect();
+        if existing.is_empty() {
+            return Ok(());
+        }
+        Err(CliError(format!(
+            "verifier key file(s) exist already: {}; they may hold the keys of another \
+             network: move them away, pass another --state, or pass --force to overwrite them",
+            existing.join(", ")
+        )))
     }
-    Ok(entries)
+
+    fn pubkeys(&self) -> Vec<Pubkey> {
+        self.given
+            .iter()
+            .copied()
+            .chain(self.generated.iter().map(|(k, _)| k.pubkey()))
+            .collect()
+    }
+
+    /// Writes the generated keys under temporary names.
+    fn write_pending(self) -> Result<PendingKeys> {
+        let mut pending = PendingKeys {
+            given: self.given,
+            written: Vec::new(),
+        };
+        for (keypair, path) in self.generated {
+            let temporary = path.with_extension(format!("json.pending-{}", std::process::id()));
+            if let Err(e) = keys::write_keypair(&keypair, &temporary) {
+                pending.discard();
+                return Err(e);
+            }
+            pending.written.push((keypair.pubkey(), temporary, path));
+        }
+        Ok(pending)
+    }
+}
+
+/// Generated verifier keys written under temporary names, waiting for the network that
+/// uses them.
+struct PendingKeys {
+    given: Vec<Pubkey>,
+    /// Each key's address, temporary file and final file.
+    written: Vec<(Pubkey, PathBuf, PathBuf)>,
+}
+
+impl PendingKeys {
+    /// Gives every key file its name; returns the state file's verifier entries.
+    fn commit(self) -> Result<Vec<VerifierEntry>> {
+        let mut entries: Vec<VerifierEntry> = self
+            .given
+            .iter()
+            .map(|k| VerifierEntry {
+                pubkey: k.to_string(),
+                keypair: None,
+            })
+            .collect();
+        for (pubkey, temporary, path) in self.written {
+            std::fs::rename(&temporary, &path).map_err(|e| {
+                CliError(format!(
+                    "the network is initialised, but its verifier key {pubkey} could not be \
+                     moved from {} to {}: {e}",
+                    temporary.display(),
+                    path.display()
+                ))
+            })?;
+            entries.push(VerifierEntry {
+                pubkey: pubkey.to_string(),
+                keypair: Some(path),
+            });
+        }
+        Ok(entries)
+    }
+
+    /// Removes the temporary files (the network was not initialised with these keys).
+    fn discard(self) {
+        for (_, temporary, _) in self.written {
+            let _ = std::fs::remove_file(temporary);
+        }
+    }
 }
 
 fn staking_params(

@@ -46,6 +46,8 @@ async fn check(client: &GpunetClient, summary: &Value) {
     let devices = summary["devices"].as_array().unwrap();
     assert_eq!(devices.len(), 3);
 
+    hand_computed(client, devices, start).await;
+
     let (mut deposited, mut refunded) = (0, 0);
     for (i, reported) in devices.iter().enumerate() {
         let device = key(&reported["address"]);
@@ -146,4 +148,42 @@ async fn check(client: &GpunetClient, summary: &Value) {
             .all(|s| s["signature"].as_str().is_some_and(|x| x.len() > 60))
     );
     assert_eq!(summary["where_to_look"]["lease"], lease.to_string());
+}
+
+/// The slash and the rewards of the tour worked out by hand from its parameters (those of
+/// `network init` in `Chain::start`: a minimum stake of 200 network tokens (9 decimals)
+/// per GPU of multiplier 1×, H100s (GPU model 100) weighing 4×, a slash of 1 %
+/// (`missed_epoch_bps` 100) of the minimum stake per missed epoch, 4566 network tokens of
+/// rewards per epoch) and its devices (0: 8 H100s; 1: 4 plain GPUs; 2: 2 plain GPUs,
+/// which misses the second of the 2 epochs).
+async fn hand_computed(client: &GpunetClient, devices: &[Value], start: u64) {
+    // Device 2: minimum stake 200 × 2 GPUs × 1 = 400 tokens = 400_000_000_000 base units;
+    // one missed epoch slashes 1 % of it: 4 tokens.
+    let third = key(&devices[2]["address"]);
+    assert_eq!(devices[2]["stake"], 400_000_000_000u64);
+    let stake = client.stake_account(&third).await.unwrap();
+    assert_eq!(
+        (stake.pending_slashes, stake.pending_slash_amount),
+        (1, 4_000_000_000)
+    );
+
+    // Weights (multiplier bps × GPUs): device 0 40_000 × 8 = 320_000, device 1
+    // 10_000 × 4 = 40_000, device 2 10_000 × 2 = 20_000.
+    // First epoch, all three attested: total 380_000; device 1's share of the
+    // 4_566_000_000_000 emitted is 4_566_000_000_000 × 40_000 / 380_000
+    // = 480_631_578_947.37, rounded down.
+    let first_epoch = client.epoch_rewards(start).await.unwrap();
+    assert_eq!(
+        (first_epoch.emission, first_epoch.total_weight),
+        (4_566_000_000_000, 380_000)
+    );
+    // Second epoch, device 2 missed it: total 360_000; device 1 gets
+    // 4_566_000_000_000 × 40_000 / 360_000 = 507_333_333_333.33, rounded down.
+    let second_epoch = client.epoch_rewards(start + 1).await.unwrap();
+    assert_eq!(second_epoch.total_weight, 360_000);
+    // Claimed by device 1's owner: 480_631_578_947 + 507_333_333_333.
+    let second = key(&devices[1]["address"]);
+    let stake = client.stake_account(&second).await.unwrap();
+    assert_eq!(stake.rewards_claimed, 987_964_912_280);
+    assert_eq!(devices[1]["rewards_claimed"], 987_964_912_280u64);
 }

@@ -17,6 +17,14 @@ pub mod proof;
 pub mod registry;
 pub mod staking;
 
+/// The ids of the four gpunet programs: registry, escrow, staking, proof.
+pub const PROGRAM_IDS: [Pubkey; 4] = [
+    crate::registry::PROGRAM_ID,
+    crate::escrow::PROGRAM_ID,
+    crate::staking::PROGRAM_ID,
+    crate::proof::PROGRAM_ID,
+];
+
 /// The upgradeable loader's account headers (program and program data).
 pub use ::registry::state::upgradeable_loader;
 
@@ -52,6 +60,37 @@ pub fn anchor_instruction(
 pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
     let mut slice = data;
     T::try_deserialize(&mut slice)
+}
+
+/// The Anchor type name of a gpunet program account, from its discriminator (`None` for
+/// data that is none of them).
+pub fn account_kind(data: &[u8]) -> Option<&'static str> {
+    use anchor_lang::Discriminator;
+    let kinds: [(&[u8], &str); 13] = [
+        (
+            crate::registry::NetworkConfig::DISCRIMINATOR,
+            "NetworkConfig",
+        ),
+        (crate::registry::Device::DISCRIMINATOR, "Device"),
+        (crate::escrow::Lease::DISCRIMINATOR, "Lease"),
+        (crate::escrow::Hire::DISCRIMINATOR, "Hire"),
+        (crate::escrow::DeviceLock::DISCRIMINATOR, "DeviceLock"),
+        (
+            crate::staking::StakingConfig::DISCRIMINATOR,
+            "StakingConfig",
+        ),
+        (crate::staking::StakeAccount::DISCRIMINATOR, "StakeAccount"),
+        (crate::staking::EpochRewards::DISCRIMINATOR, "EpochRewards"),
+        (crate::staking::Slash::DISCRIMINATOR, "Slash"),
+        (crate::proof::Model::DISCRIMINATOR, "Model"),
+        (crate::proof::Session::DISCRIMINATOR, "Session"),
+        (crate::proof::SessionPayee::DISCRIMINATOR, "SessionPayee"),
+        (crate::proof::ReceiptLog::DISCRIMINATOR, "ReceiptLog"),
+    ];
+    kinds
+        .iter()
+        .find(|(discriminator, _)| data.starts_with(discriminator))
+        .map(|(_, kind)| *kind)
 }
 
 /// Decodes an Anchor event of type `E` from either place programs put them: the data of

@@ -9,6 +9,7 @@ use gpunet_sdk::staking;
 use serde_json::{Value, json};
 use solana_signer::Signer;
 
+use super::absent_if_not_found;
 use super::wallet::{tokens, usdc};
 use crate::args::{DeviceCommand, SpecArgs, StakeCommand};
 use crate::{CliError, Context, Result, keys, signed, views};
@@ -22,16 +23,21 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<Value> {
             specs,
         } => {
             let client = ctx.client()?;
+            let price = usdc(&client, &price).await?;
             let args = RegisterDeviceArgs {
                 device_id: id,
                 agent,
                 specs: new_specs(&specs)?,
-                price_per_gpu_hour: usdc(&client, &price).await?,
+                price_per_gpu_hour: price.units,
             };
             let registered = client.register_device(args).await?;
             Ok(signed(
                 registered.signature,
-                json!({ "device": registered.address.to_string(), "owner": client.pubkey().to_string() }),
+                json!({
+                    "device": registered.address.to_string(),
+                    "owner": client.pubkey().to_string(),
+                    "price_per_gpu_hour": ctx.out.amount(price),
+                }),
             ))
         }
         DeviceCommand::Update {
@@ -49,11 +55,15 @@ pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<Value> {
             let changed_specs = changed_specs(&current.specs, &specs)?;
             let args = UpdateDeviceArgs {
                 specs: changed_specs,
-                price_per_gpu_hour: price,
+                price_per_gpu_hour: price.map(|p| p.units),
                 agent,
             };
             let signature = client.update_device(&device, args).await?;
-            Ok(signed(signature, json!({ "device": device.to_string() })))
+            let mut value = json!({ "device": device.to_string() });
+            if let Some(price) = price {
+                value["price_per_gpu_hour"] = ctx.out.amount(price);
+            }
+            Ok(signed(signature, value))
         }
         DeviceCommand::Pause { device } => set_status(ctx, device, DeviceStatus::Paused).await,
         DeviceCommand::Resume { device } => set_status(ctx, device, DeviceStatus::Active).await,
@@ -124,9 +134,9 @@ async fn show(ctx: &Context, device: &Pubkey) -> Result<Value> {
     let client = ctx.reader();
     let account = client.device(device).await?;
     let mut value = views::device(device, &account);
-    value["stake"] = match client.stake_account(device).await {
-        Ok(stake) => views::stake(&staking::stake_address(device), &stake),
-        Err(_) => Value::Null,
+    value["stake"] = match absent_if_not_found(client.stake_account(device).await)? {
+        Some(stake) => views::stake(&staking::stake_address(device), &stake),
+        None => Value::Null,
     };
     Ok(value)
 }
@@ -173,20 +183,32 @@ fn apply_specs(mut d: DeviceSpecs, s: &SpecArgs) -> Result<DeviceSpecs> {
     d.region = s.region.unwrap_or(d.region);
     d.supplier_group = s.supplier_group.unwrap_or(d.supplier_group);
     d.security_tier = s.security_tier.unwrap_or(d.security_tier);
-    d.green = s.green.unwrap_or(d.green);
+    d.green = s.green().unwrap_or(d.green);
     Ok(d)
 }
 
 pub async fn stake(ctx: &Context, command: StakeCommand) -> Result<Value> {
     let client = ctx.client_or_reader(matches!(command, StakeCommand::Show { .. }))?;
+    let mut amount = None;
     let (signature, device) = match command {
-        StakeCommand::Deposit { device, amount } => {
-            let units = tokens(&client, &amount).await?;
-            (client.stake(&device, units).await?, device)
+        StakeCommand::Deposit {
+            device,
+            amount: typed,
+        } => {
+            let resolved = tokens(&client, &typed).await?;
+            amount = Some(resolved);
+            (client.stake(&device, resolved.units).await?, device)
         }
-        StakeCommand::Unstake { device, amount } => {
-            let units = tokens(&client, &amount).await?;
-            (client.request_unstake(&device, units).await?, device)
+        StakeCommand::Unstake {
+            device,
+            amount: typed,
+        } => {
+            let resolved = tokens(&client, &typed).await?;
+            amount = Some(resolved);
+            (
+                client.request_unstake(&device, resolved.units).await?,
+                device,
+            )
         }
         StakeCommand::Withdraw { device } => (client.withdraw(&device).await?, device),
         StakeCommand::RegisterWeight { device, epoch } => {
@@ -196,9 +218,11 @@ pub async fn stake(ctx: &Context, command: StakeCommand) -> Result<Value> {
             let before = client.stake_account(&device).await?.rewards_claimed;
             let signature = client.claim_rewards(&device, &epochs).await?;
             let after = client.stake_account(&device).await?.rewards_claimed;
+            // The running total only grows; a concurrent reader cannot make it shrink.
+            let claimed = after.saturating_sub(before);
             return Ok(signed(
                 signature,
-                json!({ "device": device.to_string(), "claimed": after - before }),
+                json!({ "device": device.to_string(), "claimed": claimed }),
             ));
         }
         StakeCommand::Show { device } => {
@@ -207,8 +231,10 @@ pub async fn stake(ctx: &Context, command: StakeCommand) -> Result<Value> {
         }
     };
     let stake = client.stake_account(&device).await?;
-    Ok(signed(
-        signature,
-        json!({ "device": device.to_string(), "active": stake.active, "cooling": stake.cooling }),
-    ))
+    let mut value =
+        json!({ "device": device.to_string(), "active": stake.active, "cooling": stake.cooling });
+    if let Some(amount) = amount {
+        value["amount"] = ctx.out.amount(amount);
+    }
+    Ok(signed(signature, value))
 }

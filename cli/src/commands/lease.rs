@@ -3,35 +3,39 @@
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::Signature;
 use gpunet_sdk::client::{GpunetClient, Result as ClientResult};
-use gpunet_sdk::escrow;
-use serde_json::{Value, json};
+use gpunet_sdk::escrow::{self, Hire};
+use serde_json::{Map, Value, json};
 
-use super::wallet::usdc;
+use super::wallet::{usdc, usdc_units};
 use crate::args::LeaseCommand;
 use crate::keys::parse_pubkey;
 use crate::output::Output;
-use crate::{CliError, Context, Result, signed, views};
+use crate::{CliError, Context, Outcome, Result, signed, views};
 
-pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Value> {
+pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Outcome> {
     let client = ctx.client_or_reader(matches!(command, LeaseCommand::Show { .. }))?;
-    match command {
+    let value = match command {
         LeaseCommand::Create {
             id,
             name,
             max_price,
         } => {
             let max = usdc(&client, &max_price).await?;
-            let created = client.create_lease(id, &name, max).await?;
-            Ok(signed(
+            let created = client.create_lease(id, &name, max.units).await?;
+            signed(
                 created.signature,
-                json!({ "lease": created.address.to_string(), "renter": client.pubkey().to_string() }),
-            ))
+                json!({
+                    "lease": created.address.to_string(),
+                    "renter": client.pubkey().to_string(),
+                    "max_price_per_gpu_hour": ctx.out.amount(max),
+                }),
+            )
         }
         LeaseCommand::Hire {
             lease,
             devices,
             epochs,
-        } => hire(&client, &ctx.out, &lease, &parse_devices(&devices)?, epochs).await,
+        } => return hire(&client, &ctx.out, &lease, &parse_devices(&devices)?, epochs).await,
         LeaseCommand::Extend {
             lease,
             device,
@@ -39,30 +43,31 @@ pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Value> {
         } => {
             let signature = client.extend_hire(&lease, &device, epochs).await?;
             let hire = client.hire(&lease, &device).await?;
-            Ok(signed(signature, json!({ "end_epoch": hire.end_epoch })))
+            signed(signature, json!({ "end_epoch": hire.end_epoch }))
         }
         LeaseCommand::Release { lease, device } => {
             let signature = client.release_hire(&lease, &device).await?;
             let hire = client.hire(&lease, &device).await?;
-            Ok(signed(
+            signed(
                 signature,
                 json!({ "device": device.to_string(), "end_epoch": hire.end_epoch, "refunded": hire.refunded }),
-            ))
+            )
         }
         LeaseCommand::Terminate { lease } => {
             let signature = client.terminate_lease(&lease).await?;
             let account = client.lease(&lease).await?;
-            Ok(signed(
+            signed(
                 signature,
                 json!({ "terminated_at_epoch": account.terminated_at_epoch }),
-            ))
+            )
         }
         LeaseCommand::Settle { lease, devices } => {
-            settle(&client, &ctx.out, &lease, &devices).await
+            return settle(&client, &ctx.out, &lease, &devices).await;
         }
-        LeaseCommand::Close { lease } => close(&client, &lease).await,
-        LeaseCommand::Show { lease } => show(&client, &lease).await,
-    }
+        LeaseCommand::Close { lease } => return close(&client, &lease).await,
+        LeaseCommand::Show { lease } => show(&client, &lease).await?,
+    };
+    Ok(Outcome::Done(value))
 }
 
 /// Addresses from a comma/whitespace-separated list, or from a file of them (one per
@@ -92,35 +97,66 @@ pub fn parse_devices(spec: &str) -> Result<Vec<Pubkey>> {
         .collect()
 }
 
-/// A batch result as JSON: per item, the signature or the error; totals.
-fn batch(results: Vec<(Pubkey, ClientResult<Signature>)>) -> Value {
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    let items: Vec<Value> = results
-        .into_iter()
-        .map(|(device, result)| match result {
-            Ok(signature) => {
-                json!({ "device": device.to_string(), "signature": signature.to_string() })
-            }
-            Err(error) => json!({ "device": device.to_string(), "error": error.to_string() }),
-        })
-        .collect();
-    json!({ "total": items.len(), "failed": failed, "results": items })
+/// A batch's report: per item its signature or its error, the totals, and when any item
+/// failed a top-level `"error"` saying how many (the object lists them all either way).
+struct Batch {
+    value: Value,
+    failed: bool,
 }
 
-/// Fails the command when any item of a batch failed (the JSON still lists them all).
-fn batch_outcome(value: Value, what: &str) -> Result<Value> {
-    let failed = value["failed"].as_u64().unwrap_or(0);
-    if failed == 0 {
-        return Ok(value);
+impl Batch {
+    fn new(results: &[(Pubkey, ClientResult<Signature>)], what: &str) -> Self {
+        let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+        let items: Vec<Value> = results
+            .iter()
+            .map(|(device, result)| match result {
+                Ok(signature) => {
+                    json!({ "device": device.to_string(), "signature": signature.to_string() })
+                }
+                Err(error) => json!({ "device": device.to_string(), "error": error.to_string() }),
+            })
+            .collect();
+        let mut value = json!({ "total": items.len(), "failed": failed, "results": items });
+        if let Some(first) = results.iter().find_map(|(_, r)| r.as_ref().err()) {
+            value["error"] = json!(format!(
+                "{failed} of {} {what} failed; first error: {first}",
+                results.len()
+            ));
+        }
+        Batch {
+            value,
+            failed: failed > 0,
+        }
     }
-    let first = value["results"]
-        .as_array()
-        .and_then(|items| items.iter().find_map(|i| i["error"].as_str()))
-        .unwrap_or("unknown error");
-    Err(CliError(format!(
-        "{failed} of {} {what} failed; first error: {first}",
-        value["total"]
-    )))
+
+    /// Adds the fields of `read`, an object read after the batch (`what` it is); a failure
+    /// to read it is reported with the items (their signatures are not lost to it) and
+    /// fails the command.
+    fn add(&mut self, what: &str, read: Result<Map<String, Value>>) {
+        match read {
+            Ok(fields) => {
+                if let Value::Object(value) = &mut self.value {
+                    value.extend(fields);
+                }
+            }
+            Err(error) => {
+                let message = format!("cannot read the {what} after the batch: {error}");
+                self.value["error"] = match self.value["error"].as_str() {
+                    Some(earlier) => json!(format!("{earlier}; {message}")),
+                    None => json!(message),
+                };
+                self.failed = true;
+            }
+        }
+    }
+
+    fn outcome(self) -> Outcome {
+        if self.failed {
+            Outcome::Failed(self.value)
+        } else {
+            Outcome::Done(self.value)
+        }
+    }
 }
 
 async fn hire(
@@ -129,14 +165,55 @@ async fn hire(
     lease: &Pubkey,
     devices: &[Pubkey],
     epochs: u64,
-) -> Result<Value> {
-    let progress = out.progress(devices.len(), "hiring");
-    let results = client.add_hires(lease, devices, epochs, progress).await?;
-    let account = client.lease(lease).await?;
-    let mut value = batch(results);
-    value["lease"] = json!(lease.to_string());
-    value["deposited"] = json!(account.totals.deposited);
-    batch_outcome(value, "hires")
+) -> Result<Outcome> {
+    let results = client
+        .add_hires(lease, devices, epochs, out.progress("hiring"))
+        .await?;
+    let mut batch = Batch::new(&results, "hires");
+    batch.value["lease"] = json!(lease.to_string());
+    let hired: Vec<Pubkey> = results
+        .iter()
+        .filter(|(_, r)| r.is_ok())
+        .map(|(device, _)| *device)
+        .collect();
+    // This batch's own deposit (the lease's running total includes earlier hires).
+    let deposited = async {
+        let units = batch_deposit(client, lease, &hired, epochs).await?;
+        let deposited = out.amount(usdc_units(client, units).await?);
+        Ok(Map::from_iter([("deposited".to_string(), deposited)]))
+    };
+    batch.add("deposit", deposited.await);
+    Ok(batch.outcome())
+}
+
+/// What the hires of `devices` in `lease` just created deposited: (price + renter fee)
+/// per epoch, for `epochs`, each.
+async fn batch_deposit(
+    client: &GpunetClient,
+    lease: &Pubkey,
+    devices: &[Pubkey],
+    epochs: u64,
+) -> Result<u64> {
+    let mut total = 0u64;
+    for chunk in devices.chunks(100) {
+        let addresses: Vec<Pubkey> = chunk
+            .iter()
+            .map(|device| escrow::hire_address(lease, device))
+            .collect();
+        for (address, account) in addresses.iter().zip(client.accounts(&addresses).await?) {
+            let account = account.ok_or_else(|| CliError(format!("hire {address} is missing")))?;
+            let hire: Hire = gpunet_sdk::decode_account(&account.data)
+                .map_err(|e| CliError(format!("hire {address}: {e}")))?;
+            let deposit = hire
+                .terms
+                .deposit(epochs)
+                .map_err(|e| CliError(format!("the deposit of hire {address}: {e}")))?;
+            total = total
+                .checked_add(deposit)
+                .ok_or_else(|| CliError("the batch's deposit overflows a u64".into()))?;
+        }
+    }
+    Ok(total)
 }
 
 async fn settle(
@@ -144,35 +221,91 @@ async fn settle(
     out: &Output,
     lease: &Pubkey,
     devices: &[Pubkey],
-) -> Result<Value> {
-    let count = if devices.is_empty() {
-        client.hires_of(lease).await?.len()
-    } else {
-        devices.len()
-    };
-    let progress = out.progress(count, "settling");
-    let results = client.settle_lease(lease, devices, progress).await?;
-    let totals = client.lease(lease).await?.totals;
-    let mut value = batch(results);
-    value["lease"] = json!(lease.to_string());
-    value["paid_to_owners"] = json!(totals.paid_to_owners);
-    value["fees"] = json!(totals.fees);
-    value["refunded"] = json!(totals.refunded);
-    batch_outcome(value, "settlements")
+) -> Result<Outcome> {
+    let results = client
+        .settle_lease(lease, devices, out.progress("settling"))
+        .await?;
+    let mut batch = Batch::new(&results, "settlements");
+    batch.value["lease"] = json!(lease.to_string());
+    let totals = client.lease(lease).await.map_err(CliError::from).map(|l| {
+        Map::from_iter([
+            ("paid_to_owners".to_string(), json!(l.totals.paid_to_owners)),
+            ("fees".to_string(), json!(l.totals.fees)),
+            ("refunded".to_string(), json!(l.totals.refunded)),
+        ])
+    });
+    batch.add("lease totals", totals);
+    Ok(batch.outcome())
 }
 
-async fn close(client: &GpunetClient, lease: &Pubkey) -> Result<Value> {
+/// Closes the hires that can be closed (released and fully settled), reports the others,
+/// then closes the lease when no hire is left.
+async fn close(client: &GpunetClient, lease: &Pubkey) -> Result<Outcome> {
     let mut closed = Vec::new();
+    let mut skipped = Vec::new();
+    let mut failed = 0;
     for (_, hire) in client.hires_of(lease).await? {
-        let signature = client.close_hire(lease, &hire.device).await?;
-        closed
-            .push(json!({ "device": hire.device.to_string(), "signature": signature.to_string() }));
+        let device = hire.device.to_string();
+        if let Some(reason) = not_closable(&hire) {
+            skipped.push(json!({ "device": device, "reason": reason }));
+            continue;
+        }
+        closed.push(match client.close_hire(lease, &hire.device).await {
+            Ok(signature) => json!({ "device": device, "signature": signature.to_string() }),
+            Err(error) => {
+                failed += 1;
+                json!({ "device": device, "error": error.to_string() })
+            }
+        });
     }
-    let signature = client.close_lease(lease).await?;
-    Ok(signed(
-        signature,
-        json!({ "lease": lease.to_string(), "closed_hires": closed }),
-    ))
+    let mut value = json!({
+        "lease": lease.to_string(),
+        "closed_hires": closed,
+        "skipped_hires": skipped,
+        "lease_closed": false,
+    });
+    let error = if !skipped.is_empty() || failed > 0 {
+        let mut why = Vec::new();
+        if !skipped.is_empty() {
+            why.push(format!(
+                "{} hire(s) are not released and settled (see skipped_hires): release them \
+                 (`gpunet lease release`), settle them once their epochs are final (`gpunet \
+                 lease settle`), then close again",
+                skipped.len()
+            ));
+        }
+        if failed > 0 {
+            why.push(format!(
+                "{failed} hire(s) failed to close (see closed_hires)"
+            ));
+        }
+        format!("the lease is not closed: {}", why.join("; "))
+    } else {
+        match client.close_lease(lease).await {
+            Ok(signature) => {
+                value["lease_closed"] = json!(true);
+                value["signature"] = json!(signature.to_string());
+                return Ok(Outcome::Done(value));
+            }
+            Err(error) => format!("the hires are closed but the lease is not: {error}"),
+        }
+    };
+    value["error"] = json!(error);
+    Ok(Outcome::Failed(value))
+}
+
+/// Why `hire` cannot be closed yet, if it cannot.
+fn not_closable(hire: &Hire) -> Option<String> {
+    if !hire.released {
+        Some("not released".into())
+    } else if !hire.is_settled() {
+        Some(format!(
+            "not fully settled: settled through epoch {} of {}",
+            hire.settled_through, hire.end_epoch
+        ))
+    } else {
+        None
+    }
 }
 
 async fn show(client: &GpunetClient, lease: &Pubkey) -> Result<Value> {

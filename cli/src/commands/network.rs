@@ -3,20 +3,29 @@
 use gpunet_sdk::registry;
 use serde_json::{Value, json};
 
+use super::absent_if_not_found;
 use crate::args::NetworkCommand;
 use crate::setup::{Defaults, Endpoints, init_network};
 use crate::{Context, Result, views};
 
 pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<Value> {
     match command {
-        NetworkCommand::Init(args) => {
+        NetworkCommand::Init(init) => {
             let client = ctx.client()?;
             let endpoints = Endpoints {
                 rpc_url: ctx.url.clone(),
                 ..Endpoints::default()
             };
-            let state =
-                init_network(&client, &args, Defaults::PRODUCTION, endpoints, &ctx.out).await?;
+            let args = &init.network;
+            let state = init_network(
+                &client,
+                args,
+                Defaults::PRODUCTION,
+                endpoints,
+                init.force,
+                &ctx.out,
+            )
+            .await?;
             let mut value = serde_json::to_value(&state).expect("state serialises");
             value["state_file"] = json!(args.state.display().to_string());
             Ok(value)
@@ -31,9 +40,9 @@ async fn show(ctx: &Context) -> Result<Value> {
     let now = client.clock().await?.unix_timestamp;
     let epoch = config.epoch_at(now).ok();
     let mut value = views::network(&registry::config_address(), &config, epoch);
-    value["staking"] = match client.staking_config().await {
-        Ok(staking) => views::staking(&staking),
-        Err(_) => Value::Null,
+    value["staking"] = match absent_if_not_found(client.staking_config().await)? {
+        Some(staking) => views::staking(&staking),
+        None => Value::Null,
     };
     Ok(value)
 }

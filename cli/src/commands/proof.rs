@@ -21,17 +21,21 @@ pub async fn model(ctx: &Context, command: ModelCommand) -> Result<Value> {
             hash,
         } => {
             let client = ctx.client()?;
+            let price = usdc(&client, &price_per_unit).await?;
             let args = RegisterModelArgs {
                 model_id: id,
                 royalty_bps,
-                price_per_unit,
+                price_per_unit: price.units,
                 metadata_uri: uri,
                 metadata_hash: hash.unwrap_or([0; 32]),
             };
             let registered = client.register_model(args).await?;
             Ok(signed(
                 registered.signature,
-                json!({ "model": registered.address.to_string() }),
+                json!({
+                    "model": registered.address.to_string(),
+                    "price_per_unit": ctx.out.amount(price),
+                }),
             ))
         }
         ModelCommand::Update {
@@ -42,14 +46,22 @@ pub async fn model(ctx: &Context, command: ModelCommand) -> Result<Value> {
             hash,
         } => {
             let client = ctx.client()?;
+            let price = match price_per_unit {
+                Some(p) => Some(usdc(&client, &p).await?),
+                None => None,
+            };
             let args = UpdateModelArgs {
                 royalty_bps,
-                price_per_unit,
+                price_per_unit: price.map(|p| p.units),
                 metadata_uri: uri,
                 metadata_hash: hash,
             };
             let signature = client.update_model(&model, args).await?;
-            Ok(signed(signature, json!({ "model": model.to_string() })))
+            let mut value = json!({ "model": model.to_string() });
+            if let Some(price) = price {
+                value["price_per_unit"] = ctx.out.amount(price);
+            }
+            Ok(signed(signature, value))
         }
         ModelCommand::Show { model } => {
             let account = ctx.reader().model(&model).await?;
@@ -70,11 +82,11 @@ pub async fn session(ctx: &Context, command: SessionCommand) -> Result<Value> {
             let authorizer = authorizer.unwrap_or(client.pubkey());
             let deposit = usdc(&client, &deposit).await?;
             let opened = client
-                .open_session(&model, id, &authorizer, deposit)
+                .open_session(&model, id, &authorizer, deposit.units)
                 .await?;
             Ok(signed(
                 opened.signature,
-                json!({ "session": opened.address.to_string(), "deposit": deposit }),
+                json!({ "session": opened.address.to_string(), "deposit": ctx.out.amount(deposit) }),
             ))
         }
         SessionCommand::Close { session } => close_session(&ctx.client()?, &session).await,
@@ -97,7 +109,8 @@ async fn close_session(client: &GpunetClient, session: &Pubkey) -> Result<Value>
             json!({ "session": session.to_string(), "closed": false, "closing_at": closing_at }),
         ));
     }
-    let refund = account.deposited - account.spent;
+    // The program never spends more than was deposited.
+    let refund = account.deposited.saturating_sub(account.spent);
     let signature = client.close_session(session).await?;
     Ok(signed(
         signature,

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::amount::{Amount, format_units};
+use super::absent_if_not_found;
+use crate::amount::{Amount, TokenAmount, format_units};
 use crate::args::Token;
 use crate::{CliError, Context, Result, keys, signed};
 
@@ -29,19 +30,11 @@ pub fn address(ctx: &Context) -> Result<Value> {
     Ok(json!({ "pubkey": ctx.keypair()?.pubkey().to_string() }))
 }
 
-pub async fn airdrop(ctx: &Context, sol: &str, to: Option<Pubkey>) -> Result<Value> {
-    let lamports = sol
-        .parse::<Amount>()
-        .and_then(|a| match a {
-            // Here an integer means whole SOL: nobody asks a faucet for lamports.
-            Amount::Base(whole) => Amount::Decimal {
-                whole,
-                fraction: String::new(),
-            }
-            .base_units(9),
-            decimal => decimal.base_units(9),
-        })
-        .map_err(CliError)?;
+/// SOL's decimals (1 SOL = 10^9 lamports).
+const SOL_DECIMALS: u8 = 9;
+
+pub async fn airdrop(ctx: &Context, sol: &Amount, to: Option<Pubkey>) -> Result<Value> {
+    let lamports = sol.base_units(SOL_DECIMALS)?;
     let client = ctx.reader();
     let to = match to {
         Some(to) => to,
@@ -53,8 +46,8 @@ pub async fn airdrop(ctx: &Context, sol: &str, to: Option<Pubkey>) -> Result<Val
         signature,
         json!({
             "to": to.to_string(),
-            "lamports": lamports,
-            "balance_sol": format_units(balance, 9),
+            "lamports": ctx.out.amount(TokenAmount { units: lamports, decimals: SOL_DECIMALS, unit: "SOL" }),
+            "balance_sol": format_units(balance, SOL_DECIMALS),
         }),
     ))
 }
@@ -68,11 +61,11 @@ pub async fn balance(ctx: &Context, wallet: Option<Pubkey>) -> Result<Value> {
     let lamports = client.sol_balance(&wallet).await?;
     let mut value = json!({
         "wallet": wallet.to_string(),
-        "sol": format_units(lamports, 9),
+        "sol": format_units(lamports, SOL_DECIMALS),
         "lamports": lamports,
     });
     // Token balances only once a network exists.
-    if client.network_config().await.is_ok() {
+    if absent_if_not_found(client.network_config().await)?.is_some() {
         let usdc = client.payment_balance(&wallet).await?;
         let stake = client.stake_token_balance(&wallet).await?;
         value["usdc"] = json!(usdc);
@@ -93,31 +86,56 @@ pub async fn mint(
         Token::Usdc => client.payment().await?.mint,
         Token::Stake => client.stake_mint().await?.mint,
     };
-    let units = units_of(&client, &mint, amount).await?;
-    let signature = client.mint_to(&mint, &to, units).await?;
+    let amount = resolve(&client, &mint, amount, unit_of(token)).await?;
+    let signature = client.mint_to(&mint, &to, amount.units).await?;
     Ok(signed(
         signature,
-        json!({ "mint": mint.to_string(), "to": to.to_string(), "amount": units }),
+        json!({ "mint": mint.to_string(), "to": to.to_string(), "amount": ctx.out.amount(amount) }),
     ))
 }
 
-/// `amount` in base units of `mint` (its decimals read from the chain).
-pub async fn units_of(client: &GpunetClient, mint: &Pubkey, amount: &Amount) -> Result<u64> {
-    if let Amount::Base(units) = amount {
-        return Ok(*units);
+/// The unit a mint's amounts are printed in.
+fn unit_of(token: Token) -> &'static str {
+    match token {
+        Token::Usdc => USDC,
+        Token::Stake => NETWORK_TOKENS,
     }
+}
+
+/// The payment mint's unit.
+pub const USDC: &str = "USDC";
+/// The stake mint's unit.
+pub const NETWORK_TOKENS: &str = "network tokens";
+
+/// `amount` resolved against `mint` (its decimals read from the chain).
+pub async fn resolve(
+    client: &GpunetClient,
+    mint: &Pubkey,
+    amount: &Amount,
+    unit: &'static str,
+) -> Result<TokenAmount> {
     let decimals = client.mint_info(mint).await?.0;
-    Ok(amount.base_units(decimals)?)
+    Ok(TokenAmount {
+        units: amount.base_units(decimals)?,
+        decimals,
+        unit,
+    })
 }
 
-/// `amount` in base units of the payment mint.
-pub async fn usdc(client: &GpunetClient, amount: &Amount) -> Result<u64> {
+/// `units` base units of the payment mint, for printing.
+pub async fn usdc_units(client: &GpunetClient, units: u64) -> Result<TokenAmount> {
     let mint = client.payment().await?.mint;
-    units_of(client, &mint, amount).await
+    resolve(client, &mint, &Amount::Base(units), USDC).await
 }
 
-/// `amount` in base units of the stake mint.
-pub async fn tokens(client: &GpunetClient, amount: &Amount) -> Result<u64> {
+/// `amount` resolved against the payment mint.
+pub async fn usdc(client: &GpunetClient, amount: &Amount) -> Result<TokenAmount> {
+    let mint = client.payment().await?.mint;
+    resolve(client, &mint, amount, USDC).await
+}
+
+/// `amount` resolved against the stake mint.
+pub async fn tokens(client: &GpunetClient, amount: &Amount) -> Result<TokenAmount> {
     let mint = client.stake_mint().await?.mint;
-    units_of(client, &mint, amount).await
+    resolve(client, &mint, amount, NETWORK_TOKENS).await
 }

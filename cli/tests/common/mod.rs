@@ -136,16 +136,26 @@ impl Chain {
     /// Runs a command that must fail; returns its JSON error message.
     #[track_caller]
     pub fn fails(&self, keypair: &Path, args: &[&str]) -> String {
-        let output = self.cmd(keypair, args).output().expect("gpunet runs");
-        let value = json_of(&output);
-        assert!(
-            !output.status.success(),
-            "gpunet {args:?} succeeded: {value}"
-        );
+        let value = self.fails_with(keypair, args);
         value["error"]
             .as_str()
             .unwrap_or_else(|| panic!("no error field: {value}"))
             .to_string()
+    }
+
+    /// Runs a command that must fail (exit status 1); returns the whole JSON object it
+    /// printed (for a batch: every item, and the top-level "error").
+    #[track_caller]
+    pub fn fails_with(&self, keypair: &Path, args: &[&str]) -> Value {
+        let output = self.cmd(keypair, args).output().expect("gpunet runs");
+        let value = json_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "gpunet {args:?} did not fail: {value}"
+        );
+        assert!(value["error"].is_string(), "no error field: {value}");
+        value
     }
 
     /// A new keypair file in the chain's temp dir, funded with `sol` SOL (0: unfunded).

@@ -2,7 +2,8 @@
 //!
 //! A failed transaction is decoded here: Anchor programs log their error by name
 //! (`AnchorError ... Error Code: <Name>. Error Number: <n>. Error Message: <msg>.`), so the
-//! logs of the preflight simulation tell which program refused and why. The common
+//! logs tell which program refused and why: those of the preflight simulation, or, for a
+//! transaction that failed on execution, those of the executed transaction. The common
 //! failures that are not Anchor errors (an unfunded fee payer, a system or token transfer
 //! without funds) get their own variants.
 
@@ -10,10 +11,10 @@ use solana_client::client_error::{ClientError as RpcClientError, ClientErrorKind
 use solana_client::rpc_request::{RpcError, RpcResponseErrorData};
 use solana_transaction::{InstructionError, TransactionError};
 
+use super::Signature;
+use super::tokens::TOKEN_PROGRAM_ID;
 use crate::Pubkey;
 
-/// The SPL Token program (`TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA`).
-const TOKEN_PROGRAM: Pubkey = Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 /// Token-2022 (`TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb`).
 const TOKEN_2022_PROGRAM: Pubkey =
     Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
@@ -74,9 +75,16 @@ pub enum ClientError {
         logs: Vec<String>,
     },
 
-    /// The transaction was sent but not confirmed in time.
-    #[error("transaction {signature} was not confirmed within {seconds} s")]
-    Unconfirmed { signature: String, seconds: u64 },
+    /// The transaction was signed and sent, but its outcome is unknown: it may still land.
+    #[error(
+        "transaction {signature} is not confirmed: {reason}. It may still land: check the \
+         signature (e.g. `solana confirm {signature}`) or the accounts it changes (`gpunet \
+         ... show`) before retrying"
+    )]
+    Unconfirmed {
+        signature: Signature,
+        reason: String,
+    },
 
     /// The keys given cannot sign this transaction (a required signer is missing).
     #[error("cannot sign the transaction: {0}")]
@@ -109,7 +117,7 @@ pub fn program_name(id: &Pubkey) -> String {
         (crate::staking::PROGRAM_ID, "staking"),
         (crate::proof::PROGRAM_ID, "proof"),
         (solana_sdk_ids::system_program::ID, "system program"),
-        (TOKEN_PROGRAM, "token program"),
+        (TOKEN_PROGRAM_ID, "token program"),
         (TOKEN_2022_PROGRAM, "token-2022 program"),
         (
             super::tokens::ASSOCIATED_TOKEN_PROGRAM_ID,
@@ -121,6 +129,26 @@ pub fn program_name(id: &Pubkey) -> String {
         .iter()
         .find(|(known_id, _)| known_id == id)
         .map_or_else(|| id.to_string(), |(_, name)| (*name).to_string())
+}
+
+/// Whether a failed `sendTransaction` may have reached the node, so that the transaction
+/// may still land: anything but a connection that was never made, a request that could
+/// not be built, or an answer from the node (or its proxy) refusing it.
+pub(crate) fn may_have_reached_the_node(error: &RpcClientError) -> bool {
+    match error.kind() {
+        ClientErrorKind::Reqwest(e) if e.is_connect() || e.is_builder() => false,
+        ClientErrorKind::Reqwest(e) if e.is_status() => {
+            e.status().is_some_and(|status| status.is_server_error())
+        }
+        ClientErrorKind::Reqwest(_)
+        | ClientErrorKind::Io(_)
+        | ClientErrorKind::Middleware(_)
+        | ClientErrorKind::SerdeJson(_) => true,
+        ClientErrorKind::RpcError(
+            RpcError::RpcRequestError(_) | RpcError::ParseError(_) | RpcError::ForUser(_),
+        ) => true,
+        _ => false,
+    }
 }
 
 /// Turns an RPC failure into a [`ClientError`]: connection problems name the URL, a
@@ -190,7 +218,10 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-/// Decodes a failed transaction from its error and logs (logs may be empty).
+/// Decodes a failed transaction from its error and logs (of the preflight simulation or
+/// of the executed transaction). Logs may be empty when the node has none: a custom code
+/// is then attributed to the top-level instruction's program, which is wrong when the
+/// failure happened in a program it invoked.
 pub fn decode_failure(
     error: &TransactionError,
     logs: &[String],
@@ -229,7 +260,7 @@ pub fn decode_failure(
         (p, 1) if p == solana_sdk_ids::system_program::ID => {
             ClientError::InsufficientLamports { detail }
         }
-        (p, 1) if p == TOKEN_PROGRAM || p == TOKEN_2022_PROGRAM => {
+        (p, 1) if p == TOKEN_PROGRAM_ID || p == TOKEN_2022_PROGRAM => {
             ClientError::InsufficientTokens { detail }
         }
         (p, 0) if p == solana_sdk_ids::system_program::ID => ClientError::AccountInUse {
@@ -375,13 +406,43 @@ mod tests {
     }
 
     #[test]
-    fn without_logs_a_custom_code_names_the_program_in_hex_and_decimal() {
+    fn without_logs_a_custom_code_falls_back_to_the_top_level_program() {
         let error = TransactionError::InstructionError(1, InstructionError::Custom(6012));
         let programs = [crate::registry::PROGRAM_ID, crate::escrow::PROGRAM_ID];
         let decoded = decode_failure(&error, &[], None, &programs);
         assert_eq!(
             decoded.to_string(),
             "custom program error 0x177c (6012) in escrow"
+        );
+    }
+
+    #[test]
+    fn with_logs_a_failure_inside_a_cpi_names_the_invoked_program() {
+        // An executed `add_hire` whose token transfer failed: the status says only
+        // "instruction 0 (escrow) failed with 0x1"; the logs say it was the token program.
+        let escrow = crate::escrow::PROGRAM_ID;
+        let error = TransactionError::InstructionError(0, InstructionError::Custom(1));
+        let without_logs = decode_failure(&error, &[], None, &[escrow]);
+        assert_eq!(
+            without_logs.to_string(),
+            "custom program error 0x1 (1) in escrow"
+        );
+        let logs = logs_for_token_failure(escrow);
+        let decoded = decode_failure(&error, &logs, None, &[escrow]);
+        assert_eq!(
+            decoded.to_string(),
+            "insufficient token funds: Error: insufficient funds"
+        );
+
+        // Another custom code of the token program is named after it, not after escrow.
+        let error = TransactionError::InstructionError(0, InstructionError::Custom(4));
+        let mut logs = logs;
+        logs[3] = format!("Program {TOKEN_PROGRAM_ID} failed: custom program error: 0x4");
+        logs[2] = "Program log: Error: owner does not match".into();
+        let decoded = decode_failure(&error, &logs, None, &[escrow]);
+        assert_eq!(
+            decoded.to_string(),
+            "custom program error 0x4 (4) in token program"
         );
     }
 
@@ -416,9 +477,9 @@ mod tests {
     fn logs_for_token_failure(outer: Pubkey) -> Vec<String> {
         logs(&[
             &format!("Program {outer} invoke [1]"),
-            &format!("Program {TOKEN_PROGRAM} invoke [2]"),
+            &format!("Program {TOKEN_PROGRAM_ID} invoke [2]"),
             "Program log: Error: insufficient funds",
-            &format!("Program {TOKEN_PROGRAM} failed: custom program error: 0x1"),
+            &format!("Program {TOKEN_PROGRAM_ID} failed: custom program error: 0x1"),
             &format!("Program {outer} failed: custom program error: 0x1"),
         ])
     }

@@ -94,49 +94,73 @@ impl GpunetClient {
     }
 
     /// Hires every device of `devices` for `epochs`, one transaction each, pipelined;
-    /// `progress` is called as each finishes. One result per device, in order.
+    /// `progress` is called as each finishes. One result per device, in order: a device
+    /// hired already is reported (and counted as failed) without being sent.
     pub async fn add_hires(
         &self,
         lease: &Pubkey,
         devices: &[Pubkey],
         epochs: u64,
-        mut progress: impl FnMut(Progress),
+        progress: impl FnMut(Progress),
     ) -> Result<Vec<(Pubkey, Result<Signature>)>> {
         self.lease(lease).await?;
-        // Devices hired already are reported, not sent (and count as failed).
         let busy = self.busy_devices(devices).await?;
-        let mut transactions = Vec::with_capacity(devices.len());
-        for (device, busy) in devices.iter().zip(&busy) {
-            if busy.is_none() {
-                transactions.push(vec![self.add_hire_ix(lease, device, epochs).await?]);
+        let mut batch = Vec::with_capacity(devices.len());
+        for (device, busy) in devices.iter().zip(busy) {
+            let instructions = match busy {
+                Some(error) => Err(error),
+                None => Ok(vec![self.add_hire_ix(lease, device, epochs).await?]),
+            };
+            batch.push((*device, instructions));
+        }
+        Ok(self.send_batch(batch, progress).await)
+    }
+
+    /// Sends the transaction of every item whose instructions could be built (pipelined,
+    /// [`send_many`](Self::send_many)); an item that could not be built keeps its error
+    /// and counts as failed from the start. One result per item, in order.
+    async fn send_batch(
+        &self,
+        batch: Vec<(Pubkey, Result<Vec<Instruction>>)>,
+        mut progress: impl FnMut(Progress),
+    ) -> Vec<(Pubkey, Result<Signature>)> {
+        let total = batch.len();
+        let mut items = Vec::with_capacity(total);
+        let mut transactions = Vec::with_capacity(total);
+        for (key, instructions) in batch {
+            match instructions {
+                Ok(instructions) => {
+                    transactions.push(instructions);
+                    items.push((key, None));
+                }
+                Err(error) => items.push((key, Some(error))),
             }
         }
-        let skipped = devices.len() - transactions.len();
+        let unbuilt = total - transactions.len();
+        if unbuilt > 0 {
+            progress(Progress {
+                done: unbuilt,
+                failed: unbuilt,
+                total,
+            });
+        }
         let mut sent = self
             .send_many(&transactions, |p| {
                 progress(Progress {
-                    done: p.done + skipped,
-                    failed: p.failed + skipped,
-                    total: devices.len(),
+                    done: p.done + unbuilt,
+                    failed: p.failed + unbuilt,
+                    total,
                 })
             })
             .await
             .into_iter();
-        if transactions.is_empty() {
-            progress(Progress {
-                done: skipped,
-                failed: skipped,
-                total: devices.len(),
-            });
-        }
-        Ok(devices
-            .iter()
-            .zip(busy)
-            .map(|(device, busy)| match busy {
-                Some(error) => (*device, Err(error)),
-                None => (*device, sent.next().expect("one result per free device")),
+        items
+            .into_iter()
+            .map(|(key, unbuilt)| match unbuilt {
+                Some(error) => (key, Err(error)),
+                None => (key, sent.next().expect("one result per transaction")),
             })
-            .collect())
+            .collect()
     }
 
     /// `extend_hire` by `epochs` (renter), at the hire's original terms.
@@ -225,7 +249,9 @@ impl GpunetClient {
     }
 
     /// Settles every hire of `lease` (or only `devices` when given), pipelined, calling
-    /// `progress` as each finishes. One result per device.
+    /// `progress` as each finishes. One result per device: a device whose settlement
+    /// cannot be prepared (no such hire, a missing stake account) gets its error without
+    /// holding up the others.
     pub async fn settle_lease(
         &self,
         lease: &Pubkey,
@@ -241,12 +267,11 @@ impl GpunetClient {
         } else {
             devices.to_vec()
         };
-        let mut transactions = Vec::with_capacity(devices.len());
-        for device in &devices {
-            transactions.push(self.settle_instructions(lease, device).await?);
+        let mut batch = Vec::with_capacity(devices.len());
+        for device in devices {
+            batch.push((device, self.settle_instructions(lease, &device).await));
         }
-        let results = self.send_many(&transactions, progress).await;
-        Ok(devices.into_iter().zip(results).collect())
+        Ok(self.send_batch(batch, progress).await)
     }
 
     /// `close_hire` of a released, fully settled hire (anyone; the rent goes to the

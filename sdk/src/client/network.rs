@@ -110,16 +110,6 @@ impl GpunetClient {
         Ok((create, addresses))
     }
 
-    /// Creates `wallet`'s associated account of `mint` if it is missing; returns it.
-    pub async fn ensure_token_account(&self, wallet: &Pubkey, mint: &Pubkey) -> Result<Pubkey> {
-        let program = self.token_program_of(mint).await?;
-        let (ix, address) = self.ensure_token_account_ix(wallet, mint, &program);
-        if self.account(&address).await?.is_none() {
-            self.send(&[ix], &[]).await?;
-        }
-        Ok(address)
-    }
-
     /// Mints `amount` base units of `mint` to `wallet`'s associated account (created if
     /// missing); the client's wallet must be the mint authority.
     pub async fn mint_to(&self, mint: &Pubkey, wallet: &Pubkey, amount: u64) -> Result<Signature> {
@@ -153,16 +143,25 @@ impl GpunetClient {
         self.send(&[ix], &[]).await
     }
 
+    /// Fails when the network is initialised already (its configuration exists): checked
+    /// by [`initialize_network`](Self::initialize_network), and by callers that prepare
+    /// anything (mints, keys) before it.
+    pub async fn require_uninitialised(&self) -> Result<()> {
+        let config = registry::config_address();
+        if self.account(&config).await?.is_some() {
+            return Err(super::ClientError::Invalid(format!(
+                "the network is already initialised (configuration {config}); see `gpunet \
+                 network show`"
+            )));
+        }
+        Ok(())
+    }
+
     /// `initialize_network` and `initialize_staking` in one transaction, signed by the
     /// client's wallet (the programs' upgrade authority, who becomes the network admin),
     /// after creating the treasury's associated accounts in both mints.
     pub async fn initialize_network(&self, init: &NetworkInit) -> Result<NetworkInitialized> {
-        let config = registry::config_address();
-        if self.account(&config).await?.is_some() {
-            return Err(super::ClientError::Invalid(format!(
-                "the network is already initialised (configuration {config})"
-            )));
-        }
+        self.require_uninitialised().await?;
         let payment_program = self.token_program_of(&init.payment_mint).await?;
         let stake_program = self.token_program_of(&init.stake_mint).await?;
         let treasury = init.network.treasury;

@@ -7,6 +7,7 @@ use solana_client::rpc_config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, UiAccountEncoding,
 };
 use solana_client::rpc_filter::{Memcmp, RpcFilterType};
+use solana_sdk_ids::sysvar::clock::ID as CLOCK_SYSVAR;
 
 use super::{ClientError, GpunetClient, Result, tokens};
 use crate::Pubkey;
@@ -14,9 +15,6 @@ use crate::escrow::{self, Hire, Lease};
 use crate::proof::{self, Model, ReceiptLog, Session, SessionPayee};
 use crate::registry::{self, Device, NetworkConfig};
 use crate::staking::{self, EpochRewards, StakeAccount, StakingConfig};
-
-/// The Clock sysvar's address.
-const CLOCK_SYSVAR: Pubkey = Pubkey::from_str_const("SysvarC1ock11111111111111111111111111111111");
 
 /// An account as stored: balance, owning program and data.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,2 @@
+DROP TABLE ingest_cursor;
+DROP TABLE accounts;

@@ -1,0 +1,160 @@
+//! The Geyser subscription: every account the gpunet programs own, at `confirmed`,
+//! stored one slot at a time with the cursor, marked finalized when its slot is rooted.
+//! Any failure (stream, network, database) ends the session; the next one resumes from the
+//! stored cursor, so an update is either stored or replayed, never lost.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::watch;
+use yellowstone_grpc_client::GeyserGrpcClient;
+use yellowstone_grpc_proto::prelude::{
+    CommitmentLevel, SlotStatus, SubscribeRequest, SubscribeRequestFilterAccounts,
+    SubscribeRequestFilterSlots, SubscribeUpdateAccount, subscribe_update::UpdateOneof,
+};
+
+use crate::store::{AccountRow, Store, StoreError, bigint};
+
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// The Yellowstone gRPC endpoint (localnet's, or a provider's).
+    pub endpoint: String,
+    /// The provider's access token, if it needs one.
+    pub x_token: Option<String>,
+    pub database_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("gRPC: {0}")]
+    Grpc(String),
+    #[error("the gRPC stream ended")]
+    StreamEnded,
+    #[error("malformed update: {0}")]
+    Malformed(String),
+}
+
+/// Longest wait between two attempts after a failure.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Ingests until `shutdown` turns true, reconnecting after every failure.
+pub async fn run(config: IngestConfig, mut shutdown: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    while !*shutdown.borrow() {
+        match session(&config, &mut shutdown).await {
+            Ok(()) => return,
+            Err(e) => eprintln!("gpunet-indexer: {e}; resuming from the stored cursor"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.changed() => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One connection to the database and one subscription, until either fails.
+async fn session(
+    config: &IngestConfig,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), IngestError> {
+    let mut store = blocking(|| Store::connect(&config.database_url))?;
+    let mut client = GeyserGrpcClient::build_from_shared(config.endpoint.clone())
+        .and_then(|b| b.x_token(config.x_token.clone()))
+        .map_err(|e| IngestError::Grpc(e.to_string()))?
+        .connect()
+        .await
+        .map_err(|e| IngestError::Grpc(e.to_string()))?;
+    // Resume at the stored cursor (its slot again: the guard makes repeats no-ops); with no
+    // cursor, from the oldest slot the provider can replay.
+    let from_slot = match blocking(|| store.cursor())? {
+        Some(slot) => Some(slot),
+        None => {
+            client
+                .subscribe_replay_info()
+                .await
+                .map_err(|e| IngestError::Grpc(e.to_string()))?
+                .first_available
+        }
+    };
+    let (_sink, mut stream) = client
+        .subscribe_with_request(Some(request(from_slot)))
+        .await
+        .map_err(|e| IngestError::Grpc(e.to_string()))?;
+
+    let mut pending: Vec<AccountRow> = Vec::new();
+    loop {
+        let update = tokio::select! {
+            update = stream.next() => update,
+            _ = shutdown.changed() => return Ok(()),
+        };
+        let update = update
+            .ok_or(IngestError::StreamEnded)?
+            .map_err(|status| IngestError::Grpc(status.to_string()))?;
+        match update.update_oneof {
+            Some(UpdateOneof::Account(account)) => pending.push(row(account)?),
+            Some(UpdateOneof::Slot(slot)) => match SlotStatus::try_from(slot.status) {
+                // At `confirmed` the server sends a slot's updates, then its Confirmed
+                // status: everything pending up to it is now complete.
+                Ok(SlotStatus::SlotConfirmed) => {
+                    let (done, later): (Vec<_>, Vec<_>) =
+                        pending.drain(..).partition(|r| r.slot <= slot.slot as i64);
+                    pending = later;
+                    blocking(|| store.commit_slot(slot.slot, &done))?;
+                }
+                Ok(SlotStatus::SlotFinalized) => {
+                    blocking(|| store.finalize_through(slot.slot))?;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+fn request(from_slot: Option<u64>) -> SubscribeRequest {
+    let accounts = SubscribeRequestFilterAccounts {
+        owner: gpunet_sdk::PROGRAM_IDS
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+        ..Default::default()
+    };
+    let slots = SubscribeRequestFilterSlots {
+        filter_by_commitment: Some(false),
+        ..Default::default()
+    };
+    SubscribeRequest {
+        accounts: [("gpunet".to_string(), accounts)].into(),
+        slots: [("slots".to_string(), slots)].into(),
+        commitment: Some(CommitmentLevel::Confirmed as i32),
+        from_slot,
+        ..Default::default()
+    }
+}
+
+fn row(update: SubscribeUpdateAccount) -> Result<AccountRow, IngestError> {
+    let info = update
+        .account
+        .ok_or_else(|| IngestError::Malformed("account update without account".into()))?;
+    Ok(AccountRow {
+        kind: gpunet_sdk::account_kind(&info.data)
+            .unwrap_or("unknown")
+            .to_string(),
+        slot: bigint("slot", update.slot)?,
+        write_version: bigint("write_version", info.write_version)?,
+        lamports: bigint("lamports", info.lamports)?,
+        pubkey: info.pubkey,
+        owner: info.owner,
+        data: info.data,
+        txn_signature: info.txn_signature,
+        finalized: false,
+    })
+}
+
+/// Runs a diesel call (synchronous) without stalling the async workers.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}

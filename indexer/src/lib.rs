@@ -1,0 +1,10 @@
+//! The gpunet indexer: subscribes to a Yellowstone gRPC endpoint with the real
+//! `yellowstone-grpc-client`, and writes what the gpunet programs own to PostgreSQL
+//! through diesel, resumable from its stored cursor. Without a `DATABASE_URL` it runs a
+//! private PostgreSQL cluster of its own ([`postgres`]).
+
+pub mod backfill;
+pub mod ingest;
+pub mod postgres;
+pub mod schema;
+pub mod store;

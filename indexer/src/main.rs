@@ -1,0 +1,115 @@
+//! `gpunet-indexer`: follows a Yellowstone gRPC endpoint into PostgreSQL until Ctrl-C.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gpunet_indexer::ingest::{self, IngestConfig};
+use gpunet_indexer::postgres::PrivatePostgres;
+use gpunet_indexer::store::Store;
+
+/// Follows the gpunet programs' accounts on a Yellowstone gRPC endpoint into PostgreSQL,
+/// resuming from its stored cursor after a restart.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Yellowstone gRPC endpoint (localnet's by default, or a provider's)
+    #[arg(
+        long,
+        env = "GPUNET_GRPC_URL",
+        default_value = "http://127.0.0.1:10000"
+    )]
+    grpc: String,
+    /// Access token the provider requires (sent as x-token)
+    #[arg(long, env = "GPUNET_GRPC_TOKEN")]
+    x_token: Option<String>,
+    /// PostgreSQL to write to; without it, a private cluster in --data-dir
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Data directory of the private PostgreSQL cluster (created on first use)
+    #[arg(long, default_value = ".gpunet/postgres")]
+    data_dir: PathBuf,
+    /// Port of the private PostgreSQL cluster
+    #[arg(long, default_value_t = 5433)]
+    pg_port: u16,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Follow the gRPC stream until Ctrl-C (the default)
+    Run,
+    /// Rebuild the stored accounts from JSON-RPC (getProgramAccounts), for an empty
+    /// database or a gap longer than the gRPC replay window, then exit
+    Backfill {
+        /// JSON-RPC URL of the chain
+        #[arg(long, env = "GPUNET_URL", default_value = "http://127.0.0.1:8899")]
+        rpc: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("gpunet-indexer: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut private = None;
+    let database_url = match args.database_url {
+        Some(url) => url,
+        None => match PrivatePostgres::start(&args.data_dir, args.pg_port) {
+            Ok(pg) => {
+                let url = pg.url();
+                eprintln!(
+                    "gpunet-indexer: private PostgreSQL at {url} ({})",
+                    args.data_dir.display()
+                );
+                private = Some(pg);
+                url
+            }
+            Err(e) => {
+                eprintln!("gpunet-indexer: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if let Some(Command::Backfill { rpc }) = args.command {
+        let done = runtime.block_on(async {
+            let mut store = Store::connect(&database_url).map_err(|e| e.to_string())?;
+            gpunet_indexer::backfill::accounts(&rpc, &mut store)
+                .await
+                .map_err(|e| e.to_string())
+        });
+        return match done {
+            Ok(done) => {
+                println!(
+                    "backfilled {} accounts: {} written, {} closed accounts removed",
+                    done.accounts, done.written, done.deleted
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("gpunet-indexer: backfill: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let config = IngestConfig {
+        endpoint: args.grpc,
+        x_token: args.x_token,
+        database_url,
+    };
+    runtime.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let ingest = tokio::spawn(ingest::run(config, stopped));
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+        let _ = ingest.await;
+    });
+    drop(private);
+    ExitCode::SUCCESS
+}

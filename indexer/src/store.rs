@@ -1,0 +1,172 @@
+//! PostgreSQL through diesel: the guarded account upsert and the ingest cursor, always
+//! written together in one transaction.
+
+use diesel::dsl::sql;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::schema::{accounts, ingest_cursor};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("PostgreSQL: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migrations: {0}")]
+    Migrations(String),
+    #[error("{field} {value} does not fit PostgreSQL's BIGINT")]
+    OutOfRange { field: &'static str, value: u64 },
+}
+
+/// One account's state as delivered by Geyser.
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub struct AccountRow {
+    pub pubkey: Vec<u8>,
+    pub owner: Vec<u8>,
+    pub kind: String,
+    pub slot: i64,
+    pub write_version: i64,
+    pub lamports: i64,
+    pub data: Vec<u8>,
+    pub txn_signature: Option<Vec<u8>>,
+    pub finalized: bool,
+}
+
+/// A u64 from the chain as a BIGINT.
+pub fn bigint(field: &'static str, value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange { field, value })
+}
+
+pub struct Store {
+    conn: PgConnection,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut conn = PgConnection::establish(url)?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| StoreError::Migrations(e.to_string()))?;
+        Ok(Store { conn })
+    }
+
+    /// The last slot whose updates are all stored.
+    pub fn cursor(&mut self) -> Result<Option<u64>, StoreError> {
+        let slot: Option<i64> = ingest_cursor::table
+            .select(ingest_cursor::slot)
+            .first(&mut self.conn)
+            .optional()?;
+        Ok(slot.map(|s| s as u64))
+    }
+
+    /// Stores `rows` (each replacing an older state only) and moves the cursor to `slot`,
+    /// atomically: after a crash either both happened or neither. Returns how many rows
+    /// were inserted or replaced.
+    pub fn commit_slot(&mut self, slot: u64, rows: &[AccountRow]) -> Result<usize, StoreError> {
+        let cursor = bigint("slot", slot)?;
+        self.conn.transaction(|conn| {
+            let changed = upsert(conn, rows)?;
+            // The cursor only moves forward (a replay from an older slot leaves it).
+            diesel::insert_into(ingest_cursor::table)
+                .values((ingest_cursor::id.eq(1), ingest_cursor::slot.eq(cursor)))
+                .on_conflict(ingest_cursor::id)
+                .do_update()
+                .set((
+                    ingest_cursor::slot.eq(sql::<diesel::sql_types::Int8>(
+                        "GREATEST(ingest_cursor.slot, excluded.slot)",
+                    )),
+                    ingest_cursor::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?;
+            Ok(changed)
+        })
+    }
+
+    /// Marks every row of slots up to `slot` finalized.
+    pub fn finalize_through(&mut self, slot: u64) -> Result<usize, StoreError> {
+        let slot = bigint("slot", slot)?;
+        Ok(diesel::update(
+            accounts::table
+                .filter(accounts::slot.le(slot))
+                .filter(accounts::finalized.eq(false)),
+        )
+        .set(accounts::finalized.eq(true))
+        .execute(&mut self.conn)?)
+    }
+
+    /// Replaces what is stored of `owner`'s accounts by a snapshot taken at `slot` (every
+    /// row at `write_version` = `i64::MAX`: the state at the end of that slot), in one
+    /// transaction: snapshot rows win over older ones, and stored accounts of slots up to
+    /// `slot` that the snapshot lacks were closed and are deleted. Returns (rows written,
+    /// rows deleted).
+    pub fn replace_snapshot(
+        &mut self,
+        owner: &[u8],
+        slot: u64,
+        rows: &[AccountRow],
+    ) -> Result<(usize, usize), StoreError> {
+        let slot = bigint("slot", slot)?;
+        self.conn.transaction(|conn| {
+            let written = upsert(conn, rows)?;
+            let present: Vec<&[u8]> = rows.iter().map(|r| r.pubkey.as_slice()).collect();
+            let deleted = diesel::delete(
+                accounts::table
+                    .filter(accounts::owner.eq(owner))
+                    .filter(accounts::slot.le(slot))
+                    .filter(accounts::pubkey.ne_all(present)),
+            )
+            .execute(conn)?;
+            Ok((written, deleted))
+        })
+    }
+
+    pub fn account(&mut self, pubkey: &[u8]) -> Result<Option<AccountRow>, StoreError> {
+        Ok(accounts::table
+            .find(pubkey)
+            .select(AccountRow::as_select())
+            .first(&mut self.conn)
+            .optional()?)
+    }
+
+    /// Every stored account owned by `owner`, by pubkey.
+    pub fn accounts_of(&mut self, owner: &[u8]) -> Result<Vec<AccountRow>, StoreError> {
+        Ok(accounts::table
+            .filter(accounts::owner.eq(owner))
+            .order(accounts::pubkey)
+            .select(AccountRow::as_select())
+            .load(&mut self.conn)?)
+    }
+}
+
+/// Inserts `rows`, each replacing a stored row only when its (slot, write_version) is newer
+/// (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns how many were inserted or replaced.
+fn upsert(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, diesel::result::Error> {
+    let mut changed = 0;
+    for row in rows {
+        let upsert = diesel::insert_into(accounts::table)
+            .values(row)
+            .on_conflict(accounts::pubkey)
+            .do_update()
+            .set((
+                accounts::owner.eq(&row.owner),
+                accounts::kind.eq(&row.kind),
+                accounts::slot.eq(row.slot),
+                accounts::write_version.eq(row.write_version),
+                accounts::lamports.eq(row.lamports),
+                accounts::data.eq(&row.data),
+                accounts::txn_signature.eq(&row.txn_signature),
+                accounts::finalized.eq(row.finalized),
+            ));
+        let newer = sql::<Bool>(
+            "(accounts.slot, accounts.write_version) < (excluded.slot, excluded.write_version)",
+        );
+        changed += diesel::query_dsl::methods::FilterDsl::filter(upsert, newer).execute(conn)?;
+    }
+    Ok(changed)
+}

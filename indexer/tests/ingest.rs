@@ -1,0 +1,310 @@
+//! The indexer against a real PostgreSQL (its private cluster) and a real localnet, through
+//! the real `yellowstone-grpc-client`: guarded upserts, the cursor, restarts and a database
+//! outage, checked against the chain's own `getProgramAccounts`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gpunet_indexer::ingest::{self, IngestConfig};
+use gpunet_indexer::postgres::PrivatePostgres;
+use gpunet_indexer::store::{AccountRow, Store};
+use gpunet_localnet::{Localnet, LocalnetConfig, free_port};
+use gpunet_sdk::client::GpunetClient;
+use gpunet_sdk::{proof, registry};
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tokio::sync::watch;
+
+/// A data directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "gpunet-indexer-{label}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn row(slot: i64, write_version: i64, data: u8) -> AccountRow {
+    AccountRow {
+        pubkey: vec![7; 32],
+        owner: registry::PROGRAM_ID.to_bytes().to_vec(),
+        kind: "Device".into(),
+        slot,
+        write_version,
+        lamports: 1_000,
+        data: vec![data],
+        txn_signature: None,
+        finalized: false,
+    }
+}
+
+#[test]
+fn an_update_replaces_a_row_only_when_newer_and_the_cursor_moves_with_it() {
+    let dir = TempDir::new("store");
+    let mut pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let mut store = Store::connect(&pg.url()).expect("connects and migrates");
+    assert_eq!(store.cursor().unwrap(), None);
+    let stored = |store: &mut Store| store.account(&[7; 32]).unwrap().expect("stored").data[0];
+
+    assert_eq!(store.commit_slot(10, &[row(10, 5, 1)]).unwrap(), 1);
+    assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
+    // The same update again (a replay) changes nothing.
+    assert_eq!(store.commit_slot(10, &[row(10, 5, 2)]).unwrap(), 0);
+    assert_eq!(stored(&mut store), 1);
+    // An older one neither: not the row, not the cursor.
+    assert_eq!(store.commit_slot(9, &[row(9, 99, 3)]).unwrap(), 0);
+    assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
+    // A later write in the same slot wins, and so does a later slot.
+    assert_eq!(store.commit_slot(10, &[row(10, 6, 4)]).unwrap(), 1);
+    assert_eq!(stored(&mut store), 4);
+    assert_eq!(store.commit_slot(11, &[row(11, 1, 5)]).unwrap(), 1);
+    assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
+
+    // Finalization reaches only rows of slots up to the rooted one.
+    assert_eq!(store.finalize_through(10).unwrap(), 0);
+    assert_eq!(store.finalize_through(11).unwrap(), 1);
+    assert!(store.account(&[7; 32]).unwrap().unwrap().finalized);
+
+    // Both survive a restart of the server.
+    drop(store);
+    pg.stop().unwrap();
+    pg.resume().unwrap();
+    let mut store = Store::connect(&pg.url()).expect("reconnects");
+    assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
+}
+
+/// localnet with the network initialised and a funded model owner.
+struct Net {
+    localnet: Localnet,
+    rpc: RpcClient,
+    owner: GpunetClient,
+}
+
+async fn net() -> Net {
+    let authority = Keypair::new();
+    let localnet = tokio::task::block_in_place(|| {
+        Localnet::start(&LocalnetConfig {
+            slot_time_ms: 100,
+            ..LocalnetConfig::new(authority.pubkey()).on_free_ports()
+        })
+    })
+    .expect("localnet starts");
+    let admin = GpunetClient::new(localnet.rpc_url.clone(), authority);
+    admin
+        .airdrop(&admin.pubkey(), 100_000_000_000)
+        .await
+        .unwrap();
+    let (usdc, _) = admin.create_mint(6).await.unwrap();
+    let (stake, _) = admin.create_mint(9).await.unwrap();
+    let args = registry::InitializeNetworkArgs {
+        fees: registry::FeeSchedule {
+            renter_fee_bps: 25,
+            supplier_fee_bps: 50,
+            inference_fee_bps: 200,
+        },
+        epoch_seconds: 60,
+        treasury: admin.pubkey(),
+        verifiers: vec![],
+        verifier_quorum: 0,
+    };
+    let init = registry::initialize_network(admin.pubkey(), usdc, stake, args);
+    admin.send(&[init], &[]).await.unwrap();
+    let owner = admin.with_signer(Keypair::new());
+    admin
+        .airdrop(&owner.pubkey(), 10_000_000_000)
+        .await
+        .unwrap();
+    let rpc = RpcClient::new(localnet.rpc_url.clone());
+    Net {
+        localnet,
+        rpc,
+        owner,
+    }
+}
+
+async fn register_models(owner: &GpunetClient, ids: std::ops::RangeInclusive<u64>) {
+    for model_id in ids {
+        let args = proof::RegisterModelArgs {
+            model_id,
+            royalty_bps: 500,
+            price_per_unit: 3,
+            metadata_uri: format!("ipfs://model-{model_id}"),
+            metadata_hash: [model_id as u8; 32],
+        };
+        let ix = proof::register_model(owner.pubkey(), args);
+        owner.send(&[ix], &[]).await.expect("model registered");
+    }
+}
+
+/// (pubkey → (lamports, data)) of every account the programs own.
+type State = BTreeMap<Vec<u8>, (u64, Vec<u8>)>;
+
+async fn chain_state(rpc: &RpcClient) -> State {
+    let mut state = State::new();
+    for program in gpunet_sdk::PROGRAM_IDS {
+        for (pubkey, account) in rpc.get_program_accounts(&program).await.unwrap() {
+            state.insert(pubkey.to_bytes().to_vec(), (account.lamports, account.data));
+        }
+    }
+    state
+}
+
+fn db_state(url: &str) -> State {
+    let mut store = Store::connect(url).unwrap();
+    let mut state = State::new();
+    for program in gpunet_sdk::PROGRAM_IDS {
+        for row in store.accounts_of(&program.to_bytes()).unwrap() {
+            state.insert(row.pubkey, (row.lamports as u64, row.data));
+        }
+    }
+    state
+}
+
+/// Waits until the database holds exactly what the chain holds (and at least `models`
+/// models), failing after 60 s with both sides.
+async fn until_in_sync(net: &Net, url: &str, models: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let chain = chain_state(&net.rpc).await;
+        let db = tokio::task::block_in_place(|| db_state(url));
+        let stored_models = db
+            .values()
+            .filter(|(_, data)| gpunet_sdk::account_kind(data) == Some("Model"))
+            .count();
+        if db == chain && stored_models >= models {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not in sync: chain has {} accounts, database {} ({stored_models} models)",
+            chain.len(),
+            db.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn start_indexer(net: &Net, url: &str) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let config = IngestConfig {
+        endpoint: net.localnet.grpc_url.clone(),
+        x_token: None,
+        database_url: url.to_string(),
+    };
+    let (stop, stopped) = watch::channel(false);
+    (stop, tokio::spawn(ingest::run(config, stopped)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_indexer_follows_localnet_and_a_restart_resumes_from_its_cursor_without_loss() {
+    let dir = TempDir::new("follow");
+    let pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    let (stop, indexer) = start_indexer(&net, &url);
+    register_models(&net.owner, 1..=3).await;
+    until_in_sync(&net, &url, 3).await;
+
+    // Stopped, it misses three registrations; restarted, it catches up from its cursor.
+    stop.send(true).unwrap();
+    indexer.await.unwrap();
+    let cursor = tokio::task::block_in_place(|| Store::connect(&url).unwrap().cursor().unwrap());
+    register_models(&net.owner, 4..=6).await;
+    let (_stop, _indexer) = start_indexer(&net, &url);
+    until_in_sync(&net, &url, 6).await;
+    let resumed = tokio::task::block_in_place(|| Store::connect(&url).unwrap().cursor().unwrap());
+    assert!(resumed > cursor, "{resumed:?} > {cursor:?}");
+
+    // Rows are marked finalized once their slot is rooted (31 slots later on localnet).
+    let config = registry::config_address().to_bytes();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = tokio::task::block_in_place(|| {
+            Store::connect(&url)
+                .unwrap()
+                .account(&config)
+                .unwrap()
+                .unwrap()
+        });
+        if row.finalized {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never finalized");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_for_30_seconds_mid_stream_loses_nothing() {
+    let dir = TempDir::new("outage");
+    let mut pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    let (_stop, _indexer) = start_indexer(&net, &url);
+    register_models(&net.owner, 1..=2).await;
+    until_in_sync(&net, &url, 2).await;
+
+    tokio::task::block_in_place(|| pg.stop()).unwrap();
+    register_models(&net.owner, 3..=5).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    register_models(&net.owner, 6..=6).await;
+    tokio::task::block_in_place(|| pg.resume()).unwrap();
+    until_in_sync(&net, &url, 6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
+    let dir = TempDir::new("backfill");
+    let pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    register_models(&net.owner, 1..=4).await;
+
+    // An empty database, rebuilt from RPC alone, equals the chain.
+    let mut store = tokio::task::block_in_place(|| Store::connect(&url)).unwrap();
+    let done = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
+        .await
+        .expect("backfill");
+    let chain = chain_state(&net.rpc).await;
+    assert_eq!(done.accounts, chain.len());
+    assert_eq!((done.written, done.deleted), (chain.len(), 0));
+    assert_eq!(tokio::task::block_in_place(|| db_state(&url)), chain);
+
+    // A stored account the chain no longer has (closed) goes; stale state is replaced.
+    let mut closed = row(1, 1, 9);
+    closed.pubkey = vec![3; 32];
+    let mut stale = row(1, 1, 9);
+    stale.pubkey = registry::config_address().to_bytes().to_vec();
+    tokio::task::block_in_place(|| {
+        Store::connect(&url)
+            .unwrap()
+            .commit_slot(1, &[closed, stale])
+    })
+    .unwrap();
+    let again = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
+        .await
+        .expect("backfill");
+    assert_eq!(again.deleted, 1);
+    assert_eq!(
+        tokio::task::block_in_place(|| db_state(&url)),
+        chain_state(&net.rpc).await
+    );
+
+    // Then the stream takes over from there without loss.
+    let (_stop, _indexer) = start_indexer(&net, &url);
+    register_models(&net.owner, 5..=6).await;
+    until_in_sync(&net, &url, 6).await;
+}
