@@ -24,80 +24,73 @@ fn chain() -> &'static Chain {
     CHAIN.get_or_init(|| Chain::start("cli", 2))
 }
 
-#[test]
-fn top_level_help_lists_the_global_flags_and_command_groups() {
-    let assert = gpunet().arg("--help").assert().success();
+/// Runs `gpunet <args>` and checks that its help (stdout, exit 0) mentions every `needle`.
+fn assert_help_mentions(args: &[&str], needles: &[&str]) {
+    let assert = gpunet().args(args).assert().success();
     let help = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    for expected in [
-        "--url",
-        "GPUNET_URL",
-        "http://127.0.0.1:8899",
-        "--keypair",
-        "~/.config/solana/id.json",
-        "--json",
-        "localnet",
-        "demo",
-        "network",
-        "device",
-        "stake",
-        "lease",
-        "model",
-        "session",
-        "receipts",
-        "airdrop",
-        "keygen",
-        "Amounts are in whole tokens",
-        "Base units take a `u` suffix",
-    ] {
+    for needle in needles {
         assert!(
-            help.contains(expected),
-            "`{expected}` missing from:\n{help}"
+            help.contains(needle),
+            "`{needle}` missing from `gpunet {args:?}`:\n{help}"
         );
     }
 }
 
 #[test]
+fn top_level_help_lists_the_global_flags_and_command_groups() {
+    assert_help_mentions(
+        &["--help"],
+        &[
+            "--url",
+            "GPUNET_URL",
+            "http://127.0.0.1:8899",
+            "--keypair",
+            "~/.config/solana/id.json",
+            "--json",
+            "localnet",
+            "demo",
+            "network",
+            "device",
+            "stake",
+            "lease",
+            "model",
+            "session",
+            "receipts",
+            "airdrop",
+            "keygen",
+            "Amounts are in whole tokens",
+            "Base units take a `u` suffix",
+        ],
+    );
+}
+
+#[test]
 fn subcommand_help_says_who_signs_and_which_units() {
-    gpunet()
-        .args(["lease", "hire", "--help"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("--devices")
-                .and(predicate::str::contains("--epochs"))
-                .and(predicate::str::contains("renter"))
-                .and(predicate::str::contains("file of addresses")),
-        );
-    gpunet()
-        .args(["device", "register", "--help"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("--price")
-                .and(predicate::str::contains("--agent"))
-                .and(predicate::str::contains("owner"))
-                .and(predicate::str::contains("USDC"))
-                .and(predicate::str::contains("whole tokens"))
-                .and(predicate::str::contains("1 USDC = 1000000u"))
-                .and(predicate::str::contains("--green"))
-                .and(predicate::str::contains("--no-green")),
-        );
-    gpunet()
-        .args(["model", "register", "--help"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("--price-per-unit")
-                .and(predicate::str::contains("3u in base units")),
-        );
-    gpunet()
-        .args(["device", "attest", "--help"])
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("agent key")
-                .and(predicate::str::contains("--verifier-keypair")),
-        );
+    assert_help_mentions(
+        &["lease", "hire", "--help"],
+        &["--devices", "--epochs", "renter", "file of addresses"],
+    );
+    assert_help_mentions(
+        &["device", "register", "--help"],
+        &[
+            "--price",
+            "--agent",
+            "owner",
+            "USDC",
+            "whole tokens",
+            "1 USDC = 1000000u",
+            "--green",
+            "--no-green",
+        ],
+    );
+    assert_help_mentions(
+        &["model", "register", "--help"],
+        &["--price-per-unit", "3u in base units"],
+    );
+    assert_help_mentions(
+        &["device", "attest", "--help"],
+        &["agent key", "--verifier-keypair"],
+    );
 }
 
 #[test]
