@@ -6,5 +6,6 @@
 pub mod backfill;
 pub mod ingest;
 pub mod postgres;
+pub mod project;
 pub mod schema;
 pub mod store;

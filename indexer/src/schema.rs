@@ -21,3 +21,36 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    devices (address) {
+        address -> Bytea,
+        owner -> Bytea,
+        device_id -> Int8,
+        agent -> Bytea,
+        gpu_model -> Int4,
+        gpu_count -> Int4,
+        vram_mib -> Int8,
+        cpu_cores -> Int4,
+        ram_mib -> Int8,
+        bandwidth_down_mbps -> Int8,
+        bandwidth_up_mbps -> Int8,
+        country -> Text,
+        region -> Int4,
+        supplier_group -> Int2,
+        security_tier -> Int2,
+        green -> Bool,
+        connectivity_tier -> Int2,
+        price_per_gpu_hour -> Int8,
+        status -> Text,
+        registered_at -> Int8,
+        epochs_attested -> Int8,
+        uptime_minutes -> Int8,
+        reliability_bps -> Int4,
+        slot -> Int8,
+        write_version -> Int8,
+    }
+}
+
+diesel::joinable!(devices -> accounts (address));
+diesel::allow_tables_to_appear_in_same_query!(accounts, devices, ingest_cursor);

@@ -72,6 +72,7 @@ impl Store {
         let cursor = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
             let changed = upsert(conn, rows)?;
+            crate::project::write(conn, rows)?;
             // The cursor only moves forward (a replay from an older slot leaves it).
             diesel::insert_into(ingest_cursor::table)
                 .values((ingest_cursor::id.eq(1), ingest_cursor::slot.eq(cursor)))
@@ -114,6 +115,7 @@ impl Store {
         let slot = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
             let written = upsert(conn, rows)?;
+            crate::project::write(conn, rows)?;
             let present: Vec<&[u8]> = rows.iter().map(|r| r.pubkey.as_slice()).collect();
             let deleted = diesel::delete(
                 accounts::table
@@ -140,6 +142,17 @@ impl Store {
             .filter(accounts::owner.eq(owner))
             .order(accounts::pubkey)
             .select(AccountRow::as_select())
+            .load(&mut self.conn)?)
+    }
+}
+
+/// Every stored device, by address.
+impl Store {
+    pub fn devices(&mut self) -> Result<Vec<crate::project::DeviceRow>, StoreError> {
+        use crate::schema::devices;
+        Ok(devices::table
+            .order(devices::address)
+            .select(crate::project::DeviceRow::as_select())
             .load(&mut self.conn)?)
     }
 }

@@ -308,3 +308,98 @@ async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
     register_models(&net.owner, 5..=6).await;
     until_in_sync(&net, &url, 6).await;
 }
+
+fn specs(gpu_count: u16, country: &[u8; 2]) -> registry::DeviceSpecs {
+    registry::DeviceSpecs {
+        gpu_model: 100,
+        gpu_count,
+        vram_mib: 81_920,
+        cpu_cores: 64,
+        ram_mib: 524_288,
+        bandwidth_down_mbps: 10_000,
+        bandwidth_up_mbps: 2_000,
+        country: *country,
+        region: 3,
+        supplier_group: 2,
+        security_tier: 1,
+        green: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devices_are_decoded_into_their_table_as_the_chain_has_them() {
+    let dir = TempDir::new("devices");
+    let pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    let (_stop, _indexer) = start_indexer(&net, &url);
+    let owner = &net.owner;
+    let agent = Keypair::new().pubkey();
+    for (device_id, gpus, country) in [(1, 8, b"DE"), (2, 2, b"US")] {
+        let args = registry::RegisterDeviceArgs {
+            device_id,
+            agent,
+            specs: specs(gpus, country),
+            price_per_gpu_hour: 2_000_000,
+        };
+        owner
+            .send(&[registry::register_device(owner.pubkey(), args)], &[])
+            .await
+            .expect("registered");
+    }
+    let first = registry::device_address(&owner.pubkey(), 1);
+    let second = registry::device_address(&owner.pubkey(), 2);
+    let reprice = registry::UpdateDeviceArgs {
+        specs: None,
+        price_per_gpu_hour: Some(1_750_000),
+        agent: None,
+    };
+    let pause = registry::set_device_status(owner.pubkey(), second, registry::DeviceStatus::Paused);
+    let update = registry::update_device(owner.pubkey(), first, reprice);
+    owner.send(&[update, pause], &[]).await.expect("updated");
+    until_in_sync(&net, &url, 0).await;
+
+    let devices = tokio::task::block_in_place(|| Store::connect(&url).unwrap().devices()).unwrap();
+    let by_address: BTreeMap<Vec<u8>, _> = devices
+        .into_iter()
+        .map(|d| (d.address.clone(), d))
+        .collect();
+    assert_eq!(by_address.len(), 2);
+    let first = &by_address[&first.to_bytes().to_vec()];
+    assert_eq!(
+        (
+            first.gpu_count,
+            first.country.as_str(),
+            first.price_per_gpu_hour
+        ),
+        (8, "DE", 1_750_000)
+    );
+    assert_eq!(
+        (first.status.as_str(), first.connectivity_tier),
+        ("active", 2)
+    );
+    assert_eq!(first.owner, owner.pubkey().to_bytes());
+    assert_eq!(first.agent, agent.to_bytes());
+    let second = &by_address[&second.to_bytes().to_vec()];
+    assert_eq!(
+        (
+            second.gpu_count,
+            second.country.as_str(),
+            second.status.as_str()
+        ),
+        (2, "US", "paused")
+    );
+    assert_eq!(second.price_per_gpu_hour, 2_000_000);
+    // The projection is exactly as new as the account row it comes from.
+    let raw = tokio::task::block_in_place(|| {
+        Store::connect(&url)
+            .unwrap()
+            .account(&first.address)
+            .unwrap()
+            .unwrap()
+    });
+    assert_eq!(
+        (first.slot, first.write_version),
+        (raw.slot, raw.write_version)
+    );
+}
