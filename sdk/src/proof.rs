@@ -277,25 +277,24 @@ pub enum VerifyError {
     Malformed { signature: String },
 }
 
-/// Rebuilds every record of `device` from its proof-program instructions (from successful
-/// transactions, any order) and checks them against the device's `ReceiptLog`: same
-/// count, and the hash chain recomputed over every batch ends at the stored head. Returns
-/// the records in sequence order.
-pub fn rebuild_and_verify(
-    device: &Pubkey,
-    instructions: &[ProofInstruction],
-    log: &ReceiptLog,
-) -> Result<Vec<Record>, VerifyError> {
-    struct Batch<'a> {
-        kind: ReceiptKind,
-        reference: Pubkey,
-        model: Pubkey,
-        terms: InferenceTerms,
-        batch: ReceiptBatch,
-        signature: &'a str,
-    }
-    let mut batches = Vec::new();
-    for ix in instructions {
+/// A receipt batch as submitted: whose, what for, at which terms, by which transaction.
+#[derive(Clone, Debug)]
+pub struct SubmittedBatch {
+    pub device: Pubkey,
+    pub kind: ReceiptKind,
+    /// The hire (lease job) or the session (inference).
+    pub reference: Pubkey,
+    pub model: Pubkey,
+    /// The inference terms stated with the batch (default for lease jobs).
+    pub terms: InferenceTerms,
+    pub batch: ReceiptBatch,
+    pub signature: String,
+}
+
+impl SubmittedBatch {
+    /// The batch carried by a proof-program instruction; `Ok(None)` for the program's other
+    /// instructions.
+    pub fn decode(ix: &ProofInstruction) -> Result<Option<Self>, VerifyError> {
         let malformed = || VerifyError::Malformed {
             signature: ix.signature.clone(),
         };
@@ -328,20 +327,71 @@ pub fn rebuild_and_verify(
                 _ => return Err(malformed()),
             }
         } else {
-            continue;
+            return Ok(None);
         };
-        let (d, kind, reference, model, terms, batch) = decoded;
-        if d != *device {
-            continue;
-        }
-        batches.push(Batch {
+        let (device, kind, reference, model, terms, batch) = decoded;
+        Ok(Some(SubmittedBatch {
+            device,
             kind,
             reference,
             model,
             terms,
             batch,
-            signature: &ix.signature,
-        });
+            signature: ix.signature.clone(),
+        }))
+    }
+
+    /// The receipt-log head after this batch, given the head before it.
+    pub fn chain_from(&self, head: &[u8; 32]) -> [u8; 32] {
+        chain_next(
+            head,
+            &self.device,
+            self.kind,
+            &self.reference,
+            &self.model,
+            &self.terms,
+            &self.batch,
+        )
+    }
+
+    /// Its records, one per receipt, with their amounts.
+    pub fn records(&self) -> Vec<Record> {
+        self.batch
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Record {
+                device: self.device,
+                seq: self.batch.first_seq + i as u64,
+                kind: self.kind,
+                reference: self.reference,
+                model: self.model,
+                compute_units: r.compute_units,
+                split: self.terms.split(r.compute_units).unwrap_or_default(),
+                timestamp: self.batch.base_timestamp + i64::from(r.time_offset),
+                result_hash: r.result_hash,
+                signature: self.signature.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Rebuilds every record of `device` from its proof-program instructions (from successful
+/// transactions, any order) and checks them against the device's `ReceiptLog`: same
+/// count, and the hash chain recomputed over every batch ends at the stored head. Returns
+/// the records in sequence order.
+pub fn rebuild_and_verify(
+    device: &Pubkey,
+    instructions: &[ProofInstruction],
+    log: &ReceiptLog,
+) -> Result<Vec<Record>, VerifyError> {
+    let mut batches = Vec::new();
+    for ix in instructions {
+        if let Some(batch) = SubmittedBatch::decode(ix)?
+            && batch.device == *device
+        {
+            batches.push(batch);
+        }
     }
     batches.sort_by_key(|b| b.batch.first_seq);
 
@@ -355,29 +405,8 @@ pub fn rebuild_and_verify(
                 found_seq: b.batch.first_seq,
             });
         }
-        head = chain_next(
-            &head,
-            device,
-            b.kind,
-            &b.reference,
-            &b.model,
-            &b.terms,
-            &b.batch,
-        );
-        for (i, r) in b.batch.records.iter().enumerate() {
-            records.push(Record {
-                device: *device,
-                seq: b.batch.first_seq + i as u64,
-                kind: b.kind,
-                reference: b.reference,
-                model: b.model,
-                compute_units: r.compute_units,
-                split: b.terms.split(r.compute_units).unwrap_or_default(),
-                timestamp: b.batch.base_timestamp + i64::from(r.time_offset),
-                result_hash: r.result_hash,
-                signature: b.signature.to_string(),
-            });
-        }
+        head = b.chain_from(&head);
+        records.extend(b.records());
     }
     let rebuilt = records.len() as u64;
     if rebuilt < log.count {
