@@ -6,13 +6,17 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::proof::{ProofInstruction, SubmittedBatch};
 use tokio::sync::watch;
 use yellowstone_grpc_client::GeyserGrpcClient;
 use yellowstone_grpc_proto::prelude::{
     CommitmentLevel, SlotStatus, SubscribeRequest, SubscribeRequestFilterAccounts,
-    SubscribeRequestFilterSlots, SubscribeUpdateAccount, subscribe_update::UpdateOneof,
+    SubscribeRequestFilterSlots, SubscribeRequestFilterTransactions, SubscribeUpdateAccount,
+    SubscribeUpdateTransaction, subscribe_update::UpdateOneof,
 };
 
+use crate::receipts::SlotBatch;
 use crate::store::{AccountRow, Store, StoreError, bigint};
 
 #[derive(Clone, Debug)]
@@ -85,6 +89,7 @@ async fn session(
         .map_err(|e| IngestError::Grpc(e.to_string()))?;
 
     let mut pending: Vec<AccountRow> = Vec::new();
+    let mut pending_batches: Vec<SlotBatch> = Vec::new();
     loop {
         let update = tokio::select! {
             update = stream.next() => update,
@@ -95,6 +100,7 @@ async fn session(
             .map_err(|status| IngestError::Grpc(status.to_string()))?;
         match update.update_oneof {
             Some(UpdateOneof::Account(account)) => pending.push(row(account)?),
+            Some(UpdateOneof::Transaction(tx)) => pending_batches.extend(receipt_batches(tx)?),
             Some(UpdateOneof::Slot(slot)) => match SlotStatus::try_from(slot.status) {
                 // At `confirmed` the server sends a slot's updates, then its Confirmed
                 // status: everything pending up to it is now complete.
@@ -102,7 +108,10 @@ async fn session(
                     let (done, later): (Vec<_>, Vec<_>) =
                         pending.drain(..).partition(|r| r.slot <= slot.slot as i64);
                     pending = later;
-                    blocking(|| store.commit_slot(slot.slot, &done))?;
+                    let (batches, later): (Vec<_>, Vec<_>) =
+                        pending_batches.drain(..).partition(|b| b.slot <= slot.slot);
+                    pending_batches = later;
+                    blocking(|| store.commit_slot(slot.slot, &done, &batches))?;
                 }
                 Ok(SlotStatus::SlotFinalized) => {
                     blocking(|| store.finalize_through(slot.slot))?;
@@ -126,8 +135,16 @@ fn request(from_slot: Option<u64>) -> SubscribeRequest {
         filter_by_commitment: Some(false),
         ..Default::default()
     };
+    // Receipt batches come from the proof program's successful transactions.
+    let transactions = SubscribeRequestFilterTransactions {
+        account_include: vec![gpunet_sdk::proof::PROGRAM_ID.to_string()],
+        failed: Some(false),
+        vote: Some(false),
+        ..Default::default()
+    };
     SubscribeRequest {
         accounts: [("gpunet".to_string(), accounts)].into(),
+        transactions: [("proof".to_string(), transactions)].into(),
         slots: [("slots".to_string(), slots)].into(),
         commitment: Some(CommitmentLevel::Confirmed as i32),
         from_slot,
@@ -152,6 +169,65 @@ fn row(update: SubscribeUpdateAccount) -> Result<AccountRow, IngestError> {
         txn_signature: info.txn_signature,
         finalized: false,
     })
+}
+
+/// The receipt batches of a transaction: its proof-program instructions, top-level and
+/// inner (a batch submitted through another program counts too).
+fn receipt_batches(update: SubscribeUpdateTransaction) -> Result<Vec<SlotBatch>, IngestError> {
+    let malformed = |what: &str| IngestError::Malformed(format!("transaction without {what}"));
+    let info = update.transaction.ok_or_else(|| malformed("info"))?;
+    let meta = info.meta.ok_or_else(|| malformed("meta"))?;
+    if meta.err.is_some() {
+        return Ok(Vec::new());
+    }
+    let message = info
+        .transaction
+        .and_then(|t| t.message)
+        .ok_or_else(|| malformed("message"))?;
+    let keys: Vec<Pubkey> = message
+        .account_keys
+        .iter()
+        .chain(&meta.loaded_writable_addresses)
+        .chain(&meta.loaded_readonly_addresses)
+        .map(|k| Pubkey::try_from(k.as_slice()).map_err(|_| malformed("valid keys")))
+        .collect::<Result<_, _>>()?;
+    let signature = bs58::encode(&info.signature).into_string();
+    let top = message
+        .instructions
+        .iter()
+        .map(|ix| (ix.program_id_index, &ix.accounts, &ix.data));
+    let inner = meta
+        .inner_instructions
+        .iter()
+        .flat_map(|i| &i.instructions)
+        .map(|ix| (ix.program_id_index, &ix.accounts, &ix.data));
+    let mut batches = Vec::new();
+    for (program, accounts, data) in top.chain(inner) {
+        if keys.get(program as usize) != Some(&gpunet_sdk::proof::PROGRAM_ID) {
+            continue;
+        }
+        let ix = ProofInstruction {
+            signature: signature.clone(),
+            accounts: accounts
+                .iter()
+                .map(|&i| {
+                    keys.get(i as usize)
+                        .copied()
+                        .ok_or_else(|| malformed("valid indexes"))
+                })
+                .collect::<Result<_, _>>()?,
+            data: data.clone(),
+        };
+        let decoded =
+            SubmittedBatch::decode(&ix).map_err(|e| IngestError::Malformed(format!("{e:?}")))?;
+        if let Some(batch) = decoded {
+            batches.push(SlotBatch {
+                slot: update.slot,
+                batch,
+            });
+        }
+    }
+    Ok(batches)
 }
 
 /// Runs a diesel call (synchronous) without stalling the async workers.

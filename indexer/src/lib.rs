@@ -7,5 +7,6 @@ pub mod backfill;
 pub mod ingest;
 pub mod postgres;
 pub mod project;
+pub mod receipts;
 pub mod schema;
 pub mod store;

@@ -52,5 +52,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    receipts (device, seq) {
+        device -> Bytea,
+        seq -> Int8,
+        kind -> Text,
+        reference -> Bytea,
+        model -> Bytea,
+        compute_units -> Int8,
+        amount -> Int8,
+        worker -> Int8,
+        royalty -> Int8,
+        fee -> Int8,
+        timestamp -> Int8,
+        result_hash -> Bytea,
+        signature -> Text,
+        slot -> Int8,
+        verified -> Bool,
+    }
+}
+
+diesel::table! {
+    receipt_chains (device) {
+        device -> Bytea,
+        count -> Int8,
+        head -> Bytea,
+    }
+}
+
 diesel::joinable!(devices -> accounts (address));
-diesel::allow_tables_to_appear_in_same_query!(accounts, devices, ingest_cursor);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    devices,
+    ingest_cursor,
+    receipts,
+    receipt_chains
+);

@@ -65,14 +65,20 @@ impl Store {
         Ok(slot.map(|s| s as u64))
     }
 
-    /// Stores `rows` (each replacing an older state only) and moves the cursor to `slot`,
-    /// atomically: after a crash either both happened or neither. Returns how many rows
-    /// were inserted or replaced.
-    pub fn commit_slot(&mut self, slot: u64, rows: &[AccountRow]) -> Result<usize, StoreError> {
+    /// Stores `rows` (each replacing an older state only) and the receipt `batches`, and
+    /// moves the cursor to `slot`, atomically: after a crash either all of it happened or
+    /// none. Returns how many account rows were inserted or replaced.
+    pub fn commit_slot(
+        &mut self,
+        slot: u64,
+        rows: &[AccountRow],
+        batches: &[crate::receipts::SlotBatch],
+    ) -> Result<usize, StoreError> {
         let cursor = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
             let changed = upsert(conn, rows)?;
             crate::project::write(conn, rows)?;
+            crate::receipts::write(conn, batches)?;
             // The cursor only moves forward (a replay from an older slot leaves it).
             diesel::insert_into(ingest_cursor::table)
                 .values((ingest_cursor::id.eq(1), ingest_cursor::slot.eq(cursor)))
@@ -146,8 +152,17 @@ impl Store {
     }
 }
 
-/// Every stored device, by address.
 impl Store {
+    /// Every stored receipt, by device and seq.
+    pub fn receipts(&mut self) -> Result<Vec<crate::receipts::ReceiptRow>, StoreError> {
+        use crate::schema::receipts;
+        Ok(receipts::table
+            .order((receipts::device, receipts::seq))
+            .select(crate::receipts::ReceiptRow::as_select())
+            .load(&mut self.conn)?)
+    }
+
+    /// Every stored device, by address.
     pub fn devices(&mut self) -> Result<Vec<crate::project::DeviceRow>, StoreError> {
         use crate::schema::devices;
         Ok(devices::table

@@ -60,18 +60,18 @@ fn an_update_replaces_a_row_only_when_newer_and_the_cursor_moves_with_it() {
     assert_eq!(store.cursor().unwrap(), None);
     let stored = |store: &mut Store| store.account(&[7; 32]).unwrap().expect("stored").data[0];
 
-    assert_eq!(store.commit_slot(10, &[row(10, 5, 1)]).unwrap(), 1);
+    assert_eq!(store.commit_slot(10, &[row(10, 5, 1)], &[]).unwrap(), 1);
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
     // The same update again (a replay) changes nothing.
-    assert_eq!(store.commit_slot(10, &[row(10, 5, 2)]).unwrap(), 0);
+    assert_eq!(store.commit_slot(10, &[row(10, 5, 2)], &[]).unwrap(), 0);
     assert_eq!(stored(&mut store), 1);
     // An older one neither: not the row, not the cursor.
-    assert_eq!(store.commit_slot(9, &[row(9, 99, 3)]).unwrap(), 0);
+    assert_eq!(store.commit_slot(9, &[row(9, 99, 3)], &[]).unwrap(), 0);
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
     // A later write in the same slot wins, and so does a later slot.
-    assert_eq!(store.commit_slot(10, &[row(10, 6, 4)]).unwrap(), 1);
+    assert_eq!(store.commit_slot(10, &[row(10, 6, 4)], &[]).unwrap(), 1);
     assert_eq!(stored(&mut store), 4);
-    assert_eq!(store.commit_slot(11, &[row(11, 1, 5)]).unwrap(), 1);
+    assert_eq!(store.commit_slot(11, &[row(11, 1, 5)], &[]).unwrap(), 1);
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
 
     // Finalization reaches only rows of slots up to the rooted one.
@@ -283,17 +283,11 @@ async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
     assert_eq!((done.written, done.deleted), (chain.len(), 0));
     assert_eq!(tokio::task::block_in_place(|| db_state(&url)), chain);
 
-    // A stored account the chain no longer has (closed) goes; stale state is replaced.
+    // A stored account the chain no longer has (closed since) is removed.
     let mut closed = row(1, 1, 9);
     closed.pubkey = vec![3; 32];
-    let mut stale = row(1, 1, 9);
-    stale.pubkey = registry::config_address().to_bytes().to_vec();
-    tokio::task::block_in_place(|| {
-        Store::connect(&url)
-            .unwrap()
-            .commit_slot(1, &[closed, stale])
-    })
-    .unwrap();
+    tokio::task::block_in_place(|| Store::connect(&url).unwrap().commit_slot(1, &[closed], &[]))
+        .unwrap();
     let again = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
         .await
         .expect("backfill");

@@ -1,0 +1,2 @@
+DROP TABLE receipt_chains;
+DROP TABLE receipts;

@@ -1,0 +1,151 @@
+//! Proof-of-compute records from the transactions that submitted them, and their
+//! verification against each device's on-chain `ReceiptLog`.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::proof::{ReceiptKind, ReceiptLog, SubmittedBatch};
+
+use crate::schema::{accounts, receipt_chains, receipts};
+use crate::store::{StoreError, bigint};
+
+/// A batch seen in a transaction of `slot`.
+#[derive(Clone, Debug)]
+pub struct SlotBatch {
+    pub slot: u64,
+    pub batch: SubmittedBatch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = receipts)]
+pub struct ReceiptRow {
+    pub device: Vec<u8>,
+    pub seq: i64,
+    pub kind: String,
+    pub reference: Vec<u8>,
+    pub model: Vec<u8>,
+    pub compute_units: i64,
+    pub amount: i64,
+    pub worker: i64,
+    pub royalty: i64,
+    pub fee: i64,
+    pub timestamp: i64,
+    pub result_hash: Vec<u8>,
+    pub signature: String,
+    pub slot: i64,
+    pub verified: bool,
+}
+
+fn rows(batch: &SlotBatch) -> Result<Vec<ReceiptRow>, StoreError> {
+    batch
+        .batch
+        .records()
+        .into_iter()
+        .map(|r| {
+            Ok(ReceiptRow {
+                device: r.device.to_bytes().to_vec(),
+                seq: bigint("seq", r.seq)?,
+                kind: match r.kind {
+                    ReceiptKind::Inference => "inference",
+                    ReceiptKind::LeaseJob => "lease_job",
+                }
+                .into(),
+                reference: r.reference.to_bytes().to_vec(),
+                model: r.model.to_bytes().to_vec(),
+                compute_units: r.compute_units.into(),
+                amount: bigint("amount", r.split.amount)?,
+                worker: bigint("worker", r.split.worker)?,
+                royalty: bigint("royalty", r.split.royalty)?,
+                fee: bigint("fee", r.split.fee)?,
+                timestamp: r.timestamp,
+                result_hash: r.result_hash.to_vec(),
+                signature: r.signature,
+                slot: bigint("slot", batch.slot)?,
+                verified: false,
+            })
+        })
+        .collect()
+}
+
+/// Stores `batches` (inside the caller's transaction): records once each, the device's
+/// rebuilt chain advanced by every batch that continues it, then every device touched is
+/// verified against its stored `ReceiptLog`.
+pub fn write(conn: &mut PgConnection, batches: &[SlotBatch]) -> Result<(), StoreError> {
+    let mut ordered: Vec<&SlotBatch> = batches.iter().collect();
+    ordered.sort_by_key(|b| (b.batch.device.to_bytes(), b.batch.batch.first_seq));
+    let mut touched: Vec<Pubkey> = Vec::new();
+    for b in ordered {
+        diesel::insert_into(receipts::table)
+            .values(rows(b)?)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        let device = b.batch.device.to_bytes().to_vec();
+        let (count, head) = receipt_chains::table
+            .find(&device)
+            .select((receipt_chains::count, receipt_chains::head))
+            .first::<(i64, Vec<u8>)>(conn)
+            .optional()?
+            .unwrap_or((0, vec![0; 32]));
+        // Only the batch that continues the chain advances it; a replay (older) or a batch
+        // after a gap leaves it, and its records stay unverified.
+        if bigint("first_seq", b.batch.batch.first_seq)? == count {
+            let head: [u8; 32] = head.try_into().unwrap_or([0; 32]);
+            let next = b.batch.chain_from(&head);
+            let count = count + b.batch.batch.records.len() as i64;
+            diesel::insert_into(receipt_chains::table)
+                .values((
+                    receipt_chains::device.eq(&device),
+                    receipt_chains::count.eq(count),
+                    receipt_chains::head.eq(next.to_vec()),
+                ))
+                .on_conflict(receipt_chains::device)
+                .do_update()
+                .set((
+                    receipt_chains::count.eq(count),
+                    receipt_chains::head.eq(next.to_vec()),
+                ))
+                .execute(conn)?;
+        }
+        if !touched.contains(&b.batch.device) {
+            touched.push(b.batch.device);
+        }
+    }
+    for device in touched {
+        verify(conn, &device)?;
+    }
+    Ok(())
+}
+
+/// Marks the device's records verified when the chain rebuilt from them is the one its
+/// `ReceiptLog` holds (same count, same head).
+pub fn verify(conn: &mut PgConnection, device: &Pubkey) -> Result<usize, StoreError> {
+    let log_address = gpunet_sdk::proof::receipt_log_address(device);
+    let Some(data) = accounts::table
+        .find(log_address.to_bytes().to_vec())
+        .select(accounts::data)
+        .first::<Vec<u8>>(conn)
+        .optional()?
+    else {
+        return Ok(0);
+    };
+    let Ok(log) = gpunet_sdk::decode_account::<ReceiptLog>(&data) else {
+        return Ok(0);
+    };
+    let device_bytes = device.to_bytes().to_vec();
+    let chain = receipt_chains::table
+        .find(&device_bytes)
+        .select((receipt_chains::count, receipt_chains::head))
+        .first::<(i64, Vec<u8>)>(conn)
+        .optional()?;
+    match chain {
+        Some((count, head)) if count as u64 == log.count && head == log.head => Ok(diesel::update(
+            receipts::table
+                .filter(receipts::device.eq(&device_bytes))
+                .filter(receipts::seq.lt(count))
+                .filter(receipts::verified.eq(false)),
+        )
+        .set(receipts::verified.eq(true))
+        .execute(conn)?),
+        _ => Ok(0),
+    }
+}
