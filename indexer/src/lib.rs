@@ -3,8 +3,10 @@
 //! through diesel, resumable from its stored cursor. Without a `DATABASE_URL` it runs a
 //! private PostgreSQL cluster of its own ([`postgres`]).
 
+pub mod api;
 pub mod backfill;
 pub mod ingest;
+pub mod openapi;
 pub mod postgres;
 pub mod project;
 pub mod receipts;

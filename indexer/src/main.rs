@@ -34,6 +34,9 @@ struct Args {
     /// Port of the private PostgreSQL cluster
     #[arg(long, default_value_t = 5433)]
     pg_port: u16,
+    /// Address the explorer API listens on
+    #[arg(long, env = "GPUNET_API", default_value = "127.0.0.1:8080")]
+    api: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,13 +106,33 @@ fn main() -> ExitCode {
         x_token: args.x_token,
         database_url,
     };
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
+        let pool = gpunet_indexer::api::pool(&config.database_url, 8)?;
+        let listener = tokio::net::TcpListener::bind(&args.api)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.api))?;
+        eprintln!(
+            "gpunet-indexer: explorer API at http://{}/v1 (OpenAPI: /v1/openapi.json)",
+            args.api
+        );
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let ingest = tokio::spawn(ingest::run(config, stopped));
+        let ingest = tokio::spawn(ingest::run(config, stopped.clone()));
+        let mut api_stopped = stopped;
+        let api = tokio::spawn(gpunet_indexer::api::serve(listener, pool, async move {
+            let _ = api_stopped.changed().await;
+        }));
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop.send(true);
         let _ = ingest.await;
+        let _ = api.await;
+        Ok::<(), String>(())
     });
     drop(private);
-    ExitCode::SUCCESS
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gpunet-indexer: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
