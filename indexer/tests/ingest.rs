@@ -238,3 +238,64 @@ async fn devices_are_decoded_into_their_table_as_the_chain_has_them() {
         (raw.slot, raw.write_version)
     );
 }
+
+/// The `gpunet-indexer` binary, killed (SIGKILL) when dropped.
+struct Indexer(std::process::Child);
+
+impl Indexer {
+    fn start(grpc: &str, database_url: &str) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpunet-indexer"))
+            .args(["--grpc", grpc, "--database-url", database_url])
+            .args(["--api", &format!("127.0.0.1:{}", free_port())])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the indexer starts");
+        Indexer(child)
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_mid_burst_and_a_restart_leave_the_database_equal_to_the_chain() {
+    let dir = TempDir::new("kill");
+    let pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    let grpc = net.localnet.grpc_url.clone();
+    let indexer = Indexer::start(&grpc, &url);
+    register_models(&net.owner, 1..=2).await;
+    until_in_sync(&net, &url, 2).await;
+
+    // A burst of registrations; the indexer process is killed with SIGKILL in its middle.
+    let owner = net.owner.with_signer(Keypair::new());
+    net.owner
+        .send(
+            &[solana_system_interface::instruction::transfer(
+                &net.owner.pubkey(),
+                &owner.pubkey(),
+                5_000_000_000,
+            )],
+            &[],
+        )
+        .await
+        .unwrap();
+    let burst = tokio::spawn(async move { register_models(&owner, 1..=24).await });
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let cursor_at_kill =
+        tokio::task::block_in_place(|| Store::connect(&url).unwrap().cursor().unwrap());
+    drop(indexer);
+    burst.await.unwrap();
+
+    // Restarted, it resumes from its cursor: nothing missing, nothing duplicated.
+    let _indexer = Indexer::start(&grpc, &url);
+    until_in_sync(&net, &url, 26).await;
+    let cursor = tokio::task::block_in_place(|| Store::connect(&url).unwrap().cursor().unwrap());
+    assert!(cursor > cursor_at_kill, "{cursor:?} > {cursor_at_kill:?}");
+}
