@@ -2,40 +2,31 @@
 //! proof-of-compute record lands in `receipts` exactly as the sdk rebuilds it from the
 //! chain (getSignaturesForAddress + getTransaction), with its transaction, verified.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+mod common;
+
 use clap::Parser;
+use common::{TempDir, fast_localnet, follow};
 use gpunet_cli::args::NetworkInitArgs;
 use gpunet_cli::demo::{self, DemoOptions};
 use gpunet_cli::output::Output;
 use gpunet_cli::setup::{self, Defaults, Endpoints};
-use gpunet_indexer::ingest::{self, IngestConfig};
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_indexer::store::Store;
-use gpunet_localnet::{Localnet, LocalnetConfig, free_port};
+use gpunet_localnet::free_port;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::GpunetClient;
 use gpunet_sdk::proof::{self, ProofInstruction, ReceiptKind, ReceiptLog, Record};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_client::rpc_config::{CommitmentConfig, RpcTransactionConfig};
 use solana_keypair::Keypair;
-use solana_signer::Signer;
 use solana_transaction_status_client_types::UiTransactionEncoding;
-use tokio::sync::watch;
 
 #[derive(Parser)]
 struct Init {
     #[command(flatten)]
     network: NetworkInitArgs,
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Every record of `device`, rebuilt by the sdk from the transactions that touched its
@@ -77,28 +68,12 @@ async fn rebuilt_from_chain(rpc: &RpcClient, device: &Pubkey, log: &ReceiptLog) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_receipt_of_the_tour_is_stored_as_the_sdk_rebuilds_it_and_verified() {
-    let dir = TempDir(std::env::temp_dir().join(format!(
-        "gpunet-indexer-receipts-{}-{}",
-        std::process::id(),
-        free_port()
-    )));
+    let dir = TempDir::new("receipts");
     let pg = PrivatePostgres::start(&dir.0.join("pg"), free_port()).expect("PostgreSQL");
     let url = pg.url();
     let authority = Keypair::new();
-    let localnet = tokio::task::block_in_place(|| {
-        Localnet::start(&LocalnetConfig {
-            slot_time_ms: 100,
-            ..LocalnetConfig::new(authority.pubkey()).on_free_ports()
-        })
-    })
-    .expect("localnet starts");
-    let (_stop, stopped) = watch::channel(false);
-    let config = IngestConfig {
-        endpoint: localnet.grpc_url.clone(),
-        x_token: None,
-        database_url: url.clone(),
-    };
-    let _indexer = tokio::spawn(ingest::run(config, stopped));
+    let localnet = fast_localnet(&authority);
+    let (_stop, _indexer) = follow(&localnet, &url);
 
     // The main job's tour: devices, a lease, epochs, inference and job receipts.
     let admin = GpunetClient::new(localnet.rpc_url.clone(), authority);

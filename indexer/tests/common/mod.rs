@@ -44,15 +44,20 @@ pub struct Net {
     pub owner: GpunetClient,
 }
 
-pub async fn net() -> Net {
-    let authority = Keypair::new();
-    let localnet = tokio::task::block_in_place(|| {
+/// localnet on free ports with 100 ms slots, `authority` its upgrade authority.
+pub fn fast_localnet(authority: &Keypair) -> Localnet {
+    tokio::task::block_in_place(|| {
         Localnet::start(&LocalnetConfig {
             slot_time_ms: 100,
             ..LocalnetConfig::new(authority.pubkey()).on_free_ports()
         })
     })
-    .expect("localnet starts");
+    .expect("localnet starts")
+}
+
+pub async fn net() -> Net {
+    let authority = Keypair::new();
+    let localnet = fast_localnet(&authority);
     let admin = GpunetClient::new(localnet.rpc_url.clone(), authority);
     admin
         .airdrop(&admin.pubkey(), 100_000_000_000)
@@ -149,8 +154,16 @@ pub async fn until_in_sync(net: &Net, url: &str, models: usize) {
 }
 
 pub fn start_indexer(net: &Net, url: &str) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    follow(&net.localnet, url)
+}
+
+/// The indexer (in-process) following `localnet` into `url`; stopped by the sender.
+pub fn follow(
+    localnet: &Localnet,
+    url: &str,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let config = IngestConfig {
-        endpoint: net.localnet.grpc_url.clone(),
+        endpoint: localnet.grpc_url.clone(),
         x_token: None,
         database_url: url.to_string(),
     };
