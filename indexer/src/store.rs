@@ -150,9 +150,7 @@ impl Store {
             .select(AccountRow::as_select())
             .load(&mut self.conn)?)
     }
-}
 
-impl Store {
     /// Every stored receipt, by device and seq.
     pub fn receipts(&mut self) -> Result<Vec<crate::receipts::ReceiptRow>, StoreError> {
         use crate::schema::receipts;
