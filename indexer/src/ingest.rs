@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use std::collections::BTreeMap;
+
 use gpunet_sdk::Pubkey;
-use gpunet_sdk::proof::{ProofInstruction, SubmittedBatch};
 use tokio::sync::watch;
 use yellowstone_grpc_client::GeyserGrpcClient;
 use yellowstone_grpc_proto::prelude::{
@@ -16,8 +17,8 @@ use yellowstone_grpc_proto::prelude::{
     SubscribeUpdateTransaction, subscribe_update::UpdateOneof,
 };
 
-use crate::receipts::SlotBatch;
-use crate::store::{AccountRow, Store, StoreError, bigint};
+use crate::store::{AccountRow, SlotData, Store, StoreError, bigint};
+use crate::tx::{RawTx, TxView};
 
 #[derive(Clone, Debug)]
 pub struct IngestConfig {
@@ -38,6 +39,12 @@ pub enum IngestError {
     StreamEnded,
     #[error("malformed update: {0}")]
     Malformed(String),
+}
+
+impl From<crate::tx::Malformed> for IngestError {
+    fn from(e: crate::tx::Malformed) -> Self {
+        IngestError::Malformed(e.0)
+    }
 }
 
 /// Longest wait between two attempts after a failure.
@@ -88,8 +95,8 @@ async fn session(
         .await
         .map_err(|e| IngestError::Grpc(e.to_string()))?;
 
-    let mut pending: Vec<AccountRow> = Vec::new();
-    let mut pending_batches: Vec<SlotBatch> = Vec::new();
+    // Updates of slots not yet confirmed, by slot.
+    let mut pending: BTreeMap<u64, SlotData> = BTreeMap::new();
     loop {
         let update = tokio::select! {
             update = stream.next() => update,
@@ -99,19 +106,28 @@ async fn session(
             .ok_or(IngestError::StreamEnded)?
             .map_err(|status| IngestError::Grpc(status.to_string()))?;
         match update.update_oneof {
-            Some(UpdateOneof::Account(account)) => pending.push(row(account)?),
-            Some(UpdateOneof::Transaction(tx)) => pending_batches.extend(receipt_batches(tx)?),
+            Some(UpdateOneof::Account(account)) => {
+                let slot = account.slot;
+                pending.entry(slot).or_default().rows.push(row(account)?);
+            }
+            Some(UpdateOneof::Transaction(tx)) => {
+                let Some(tx) = view(tx)? else { continue };
+                let data = pending.entry(tx.slot).or_default();
+                data.batches.extend(tx.receipt_batches()?);
+                data.events.extend(tx.events());
+                data.closes.extend(tx.closes());
+                data.tx_indexes.push((tx.signature, tx.index));
+            }
             Some(UpdateOneof::Slot(slot)) => match SlotStatus::try_from(slot.status) {
                 // At `confirmed` the server sends a slot's updates, then its Confirmed
-                // status: everything pending up to it is now complete.
+                // status: everything pending up to it is now complete. Pending updates of
+                // older slots that never confirmed (another fork) are dropped.
                 Ok(SlotStatus::SlotConfirmed) => {
-                    let (done, later): (Vec<_>, Vec<_>) =
-                        pending.drain(..).partition(|r| r.slot <= slot.slot as i64);
-                    pending = later;
-                    let (batches, later): (Vec<_>, Vec<_>) =
-                        pending_batches.drain(..).partition(|b| b.slot <= slot.slot);
-                    pending_batches = later;
-                    blocking(|| store.commit_slot(slot.slot, &done, &batches))?;
+                    let later = pending.split_off(&(slot.slot + 1));
+                    let done = std::mem::replace(&mut pending, later)
+                        .remove(&slot.slot)
+                        .unwrap_or_default();
+                    blocking(|| store.commit_slot(slot.slot, &done))?;
                 }
                 Ok(SlotStatus::SlotFinalized) => {
                     blocking(|| store.finalize_through(slot.slot))?;
@@ -135,16 +151,19 @@ fn request(from_slot: Option<u64>) -> SubscribeRequest {
         filter_by_commitment: Some(false),
         ..Default::default()
     };
-    // Receipt batches come from the proof program's successful transactions.
+    // Receipt batches, events and closes come from the programs' successful transactions.
     let transactions = SubscribeRequestFilterTransactions {
-        account_include: vec![gpunet_sdk::proof::PROGRAM_ID.to_string()],
+        account_include: gpunet_sdk::PROGRAM_IDS
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
         failed: Some(false),
         vote: Some(false),
         ..Default::default()
     };
     SubscribeRequest {
         accounts: [("gpunet".to_string(), accounts)].into(),
-        transactions: [("proof".to_string(), transactions)].into(),
+        transactions: [("gpunet".to_string(), transactions)].into(),
         slots: [("slots".to_string(), slots)].into(),
         commitment: Some(CommitmentLevel::Confirmed as i32),
         from_slot,
@@ -171,14 +190,15 @@ fn row(update: SubscribeUpdateAccount) -> Result<AccountRow, IngestError> {
     })
 }
 
-/// The receipt batches of a transaction: its proof-program instructions, top-level and
-/// inner (a batch submitted through another program counts too).
-fn receipt_batches(update: SubscribeUpdateTransaction) -> Result<Vec<SlotBatch>, IngestError> {
+/// The transaction of a Geyser update, keys resolved (static, then loaded writable, then
+/// loaded read-only, as the runtime orders them).
+/// `None` for a failed transaction (nothing it did stayed).
+fn view(update: SubscribeUpdateTransaction) -> Result<Option<TxView>, IngestError> {
     let malformed = |what: &str| IngestError::Malformed(format!("transaction without {what}"));
     let info = update.transaction.ok_or_else(|| malformed("info"))?;
     let meta = info.meta.ok_or_else(|| malformed("meta"))?;
     if meta.err.is_some() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let message = info
         .transaction
@@ -191,43 +211,25 @@ fn receipt_batches(update: SubscribeUpdateTransaction) -> Result<Vec<SlotBatch>,
         .chain(&meta.loaded_readonly_addresses)
         .map(|k| Pubkey::try_from(k.as_slice()).map_err(|_| malformed("valid keys")))
         .collect::<Result<_, _>>()?;
-    let signature = bs58::encode(&info.signature).into_string();
     let top = message
         .instructions
         .iter()
-        .map(|ix| (ix.program_id_index, &ix.accounts, &ix.data));
+        .map(|ix| (ix.program_id_index, ix.accounts.as_slice(), ix.data.clone(), false));
     let inner = meta
         .inner_instructions
         .iter()
         .flat_map(|i| &i.instructions)
-        .map(|ix| (ix.program_id_index, &ix.accounts, &ix.data));
-    let mut batches = Vec::new();
-    for (program, accounts, data) in top.chain(inner) {
-        if keys.get(program as usize) != Some(&gpunet_sdk::proof::PROGRAM_ID) {
-            continue;
-        }
-        let ix = ProofInstruction {
-            signature: signature.clone(),
-            accounts: accounts
-                .iter()
-                .map(|&i| {
-                    keys.get(i as usize)
-                        .copied()
-                        .ok_or_else(|| malformed("valid indexes"))
-                })
-                .collect::<Result<_, _>>()?,
-            data: data.clone(),
-        };
-        let decoded =
-            SubmittedBatch::decode(&ix).map_err(|e| IngestError::Malformed(format!("{e:?}")))?;
-        if let Some(batch) = decoded {
-            batches.push(SlotBatch {
-                slot: update.slot,
-                batch,
-            });
-        }
-    }
-    Ok(batches)
+        .map(|ix| (ix.program_id_index, ix.accounts.as_slice(), ix.data.clone(), true));
+    let raw = RawTx {
+        signature: bs58::encode(&info.signature).into_string(),
+        slot: update.slot,
+        index: info.index,
+        keys,
+        instructions: top.chain(inner).collect(),
+        pre_balances: &meta.pre_balances,
+        post_balances: &meta.post_balances,
+    };
+    Ok(Some(TxView::resolve(raw)?))
 }
 
 /// Runs a diesel call (synchronous) without stalling the async workers.

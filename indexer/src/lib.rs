@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod backfill;
+pub mod history;
 pub mod ingest;
 pub mod openapi;
 pub mod postgres;
@@ -12,3 +13,4 @@ pub mod project;
 pub mod receipts;
 pub mod schema;
 pub mod store;
+pub mod tx;

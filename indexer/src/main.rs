@@ -43,8 +43,9 @@ struct Args {
 enum Command {
     /// Follow the gRPC stream until Ctrl-C (the default)
     Run,
-    /// Rebuild the stored accounts from JSON-RPC (getProgramAccounts), for an empty
-    /// database or a gap longer than the gRPC replay window, then exit
+    /// Rebuild the database from JSON-RPC, for an empty database or a gap longer than the
+    /// gRPC replay window, then exit: state from getProgramAccounts, receipts and events
+    /// from getSignaturesForAddress + getTransaction
     Backfill {
         /// JSON-RPC URL of the chain
         #[arg(long, env = "GPUNET_URL", default_value = "http://127.0.0.1:8899")]
@@ -83,15 +84,30 @@ fn main() -> ExitCode {
     if let Some(Command::Backfill { rpc }) = args.command {
         let done = runtime.block_on(async {
             let mut store = Store::connect(&database_url).map_err(|e| e.to_string())?;
-            gpunet_indexer::backfill::accounts(&rpc, &mut store)
+            let state = gpunet_indexer::backfill::accounts(&rpc, &mut store)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            println!(
+                "backfilled {} accounts: {} written, {} closed accounts removed",
+                state.accounts, state.written, state.deleted
+            );
+            let mut shown = 0;
+            let history = gpunet_indexer::backfill::history(&rpc, &mut store, |done, total| {
+                // Progress on stderr every 500 transactions and at the end.
+                if done == total || done >= shown + 500 {
+                    shown = done;
+                    eprintln!("gpunet-indexer: history {done}/{total} transactions");
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok::<_, String>(history)
         });
         return match done {
-            Ok(done) => {
+            Ok(history) => {
                 println!(
-                    "backfilled {} accounts: {} written, {} closed accounts removed",
-                    done.accounts, done.written, done.deleted
+                    "backfilled {} transactions: {} receipts, {} events",
+                    history.transactions, history.receipts, history.events
                 );
                 ExitCode::SUCCESS
             }

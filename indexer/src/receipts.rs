@@ -75,10 +75,21 @@ pub fn write(conn: &mut PgConnection, batches: &[SlotBatch]) -> Result<(), Store
     ordered.sort_by_key(|b| (b.batch.device.to_bytes(), b.batch.batch.first_seq));
     let mut touched: Vec<Pubkey> = Vec::new();
     for b in ordered {
-        diesel::insert_into(receipts::table)
+        let inserted: Vec<Totals> = diesel::insert_into(receipts::table)
             .values(rows(b)?)
             .on_conflict_do_nothing()
-            .execute(conn)?;
+            .returning((
+                receipts::device,
+                receipts::model,
+                receipts::kind,
+                receipts::compute_units,
+                receipts::amount,
+                receipts::worker,
+                receipts::royalty,
+                receipts::fee,
+            ))
+            .get_results(conn)?;
+        add_totals(conn, &inserted)?;
         let device = b.batch.device.to_bytes().to_vec();
         let (count, head) = receipt_chains::table
             .find(&device)
@@ -112,6 +123,53 @@ pub fn write(conn: &mut PgConnection, batches: &[SlotBatch]) -> Result<(), Store
     }
     for device in touched {
         verify(conn, &device)?;
+    }
+    Ok(())
+}
+
+/// (device, model, kind, compute_units, amount, worker, royalty, fee) of a receipt.
+type Totals = (Vec<u8>, Vec<u8>, String, i64, i64, i64, i64, i64);
+
+/// Adds newly inserted receipts to `receipt_totals` (a replayed receipt was not inserted,
+/// so it is not counted twice).
+fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreError> {
+    use crate::schema::receipt_totals as t;
+    use diesel::upsert::excluded;
+    let mut sums: Vec<(&[u8], &[u8], &str, [i64; 6])> = Vec::new();
+    for (device, model, kind, cu, amount, worker, royalty, fee) in inserted {
+        let add = [1, *cu, *amount, *worker, *royalty, *fee];
+        match sums
+            .iter_mut()
+            .find(|(d, m, k, _)| *d == device.as_slice() && *m == model.as_slice() && k == kind)
+        {
+            Some((.., total)) => total.iter_mut().zip(add).for_each(|(t, a)| *t += a),
+            None => sums.push((device, model, kind, add)),
+        }
+    }
+    for (device, model, kind, [n, cu, amount, worker, royalty, fee]) in sums {
+        diesel::insert_into(t::table)
+            .values((
+                t::device.eq(device),
+                t::model.eq(model),
+                t::kind.eq(kind),
+                t::receipts.eq(n),
+                t::compute_units.eq(cu),
+                t::amount.eq(amount),
+                t::worker.eq(worker),
+                t::royalty.eq(royalty),
+                t::fee.eq(fee),
+            ))
+            .on_conflict((t::device, t::model, t::kind))
+            .do_update()
+            .set((
+                t::receipts.eq(t::receipts + excluded(t::receipts)),
+                t::compute_units.eq(t::compute_units + excluded(t::compute_units)),
+                t::amount.eq(t::amount + excluded(t::amount)),
+                t::worker.eq(t::worker + excluded(t::worker)),
+                t::royalty.eq(t::royalty + excluded(t::royalty)),
+                t::fee.eq(t::fee + excluded(t::fee)),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("migrations: {0}")]
     Migrations(String),
-    #[error("{field} {value} does not fit PostgreSQL's BIGINT")]
+    #[error("{field} {value} does not fit its PostgreSQL column")]
     OutOfRange { field: &'static str, value: u64 },
 }
 
@@ -36,6 +36,14 @@ pub struct AccountRow {
     pub data: Vec<u8>,
     pub txn_signature: Option<Vec<u8>>,
     pub finalized: bool,
+}
+
+/// A u32 from the chain as an INTEGER.
+pub fn int(field: &'static str, value: u32) -> Result<i32, StoreError> {
+    i32::try_from(value).map_err(|_| StoreError::OutOfRange {
+        field,
+        value: value.into(),
+    })
 }
 
 /// A u64 from the chain as a BIGINT.
@@ -65,20 +73,14 @@ impl Store {
         Ok(slot.map(|s| s as u64))
     }
 
-    /// Stores `rows` (each replacing an older state only) and the receipt `batches`, and
-    /// moves the cursor to `slot`, atomically: after a crash either all of it happened or
-    /// none. Returns how many account rows were inserted or replaced.
-    pub fn commit_slot(
-        &mut self,
-        slot: u64,
-        rows: &[AccountRow],
-        batches: &[crate::receipts::SlotBatch],
-    ) -> Result<usize, StoreError> {
+    /// Stores what slot `slot` completed — account states (each replacing an older state
+    /// only), receipt batches, events, closed accounts — and moves the cursor to `slot`,
+    /// atomically: after a crash either all of it happened or none. Returns how many account
+    /// rows were inserted or replaced.
+    pub fn commit_slot(&mut self, slot: u64, data: &SlotData) -> Result<usize, StoreError> {
         let cursor = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
-            let changed = upsert(conn, rows)?;
-            crate::project::write(conn, rows)?;
-            crate::receipts::write(conn, batches)?;
+            let changed = write_slot_data(conn, data)?;
             // The cursor only moves forward (a replay from an older slot leaves it).
             diesel::insert_into(ingest_cursor::table)
                 .values((ingest_cursor::id.eq(1), ingest_cursor::slot.eq(cursor)))
@@ -95,16 +97,42 @@ impl Store {
         })
     }
 
+    /// Stores history read back from RPC (receipt batches and events; the cursor stays),
+    /// in one transaction.
+    pub fn commit_history(&mut self, data: &SlotData) -> Result<(), StoreError> {
+        self.conn.transaction(|conn| {
+            crate::receipts::write(conn, &data.batches)?;
+            crate::history::write(conn, &data.events)
+        })
+    }
+
     /// Marks every row of slots up to `slot` finalized.
     pub fn finalize_through(&mut self, slot: u64) -> Result<usize, StoreError> {
+        use crate::schema::{events, receipts};
         let slot = bigint("slot", slot)?;
-        Ok(diesel::update(
-            accounts::table
-                .filter(accounts::slot.le(slot))
-                .filter(accounts::finalized.eq(false)),
-        )
-        .set(accounts::finalized.eq(true))
-        .execute(&mut self.conn)?)
+        self.conn.transaction(|conn| {
+            Ok(diesel::update(
+                accounts::table
+                    .filter(accounts::slot.le(slot))
+                    .filter(accounts::finalized.eq(false)),
+            )
+            .set(accounts::finalized.eq(true))
+            .execute(conn)?
+                + diesel::update(
+                    events::table
+                        .filter(events::slot.le(slot))
+                        .filter(events::finalized.eq(false)),
+                )
+                .set(events::finalized.eq(true))
+                .execute(conn)?
+                + diesel::update(
+                    receipts::table
+                        .filter(receipts::slot.le(slot))
+                        .filter(receipts::finalized.eq(false)),
+                )
+                .set(receipts::finalized.eq(true))
+                .execute(conn)?)
+        })
     }
 
     /// Replaces what is stored of `owner`'s accounts by a snapshot taken at `slot` (every
@@ -122,14 +150,19 @@ impl Store {
         self.conn.transaction(|conn| {
             let written = upsert(conn, rows)?;
             crate::project::write(conn, rows)?;
+            // Closed accounts: gone from `accounts`, marked in the projections.
             let present: Vec<&[u8]> = rows.iter().map(|r| r.pubkey.as_slice()).collect();
-            let deleted = diesel::delete(
-                accounts::table
-                    .filter(accounts::owner.eq(owner))
-                    .filter(accounts::slot.le(slot))
-                    .filter(accounts::pubkey.ne_all(present)),
-            )
-            .execute(conn)?;
+            let closed: Vec<Vec<u8>> = accounts::table
+                .filter(accounts::owner.eq(owner))
+                .filter(accounts::slot.le(slot))
+                .filter(accounts::pubkey.ne_all(present))
+                .select(accounts::pubkey)
+                .load(conn)?;
+            let mut deleted = 0;
+            for address in &closed {
+                crate::project::close(conn, address, slot)?;
+                deleted += 1;
+            }
             Ok((written, deleted))
         })
     }
@@ -167,6 +200,51 @@ impl Store {
             .order(devices::address)
             .select(crate::project::DeviceRow::as_select())
             .load(&mut self.conn)?)
+    }
+}
+
+/// What one slot brings.
+#[derive(Clone, Debug, Default)]
+pub struct SlotData {
+    pub rows: Vec<AccountRow>,
+    pub batches: Vec<crate::receipts::SlotBatch>,
+    pub events: Vec<crate::tx::Event>,
+    pub closes: Vec<crate::tx::Close>,
+    /// (signature, block position) of the transactions seen.
+    pub tx_indexes: Vec<(String, u64)>,
+}
+
+/// Writes `data` inside the caller's transaction: account states and their projections,
+/// then closes (a close loses to a state written later in the same slot: the account was
+/// re-created), then receipts (verified against the logs just stored) and events.
+fn write_slot_data(conn: &mut PgConnection, data: &SlotData) -> Result<usize, StoreError> {
+    let changed = upsert(conn, &data.rows)?;
+    crate::project::write(conn, &data.rows)?;
+    for close in &data.closes {
+        let recreated = data.rows.iter().any(|r| {
+            r.pubkey == close.address.to_bytes()
+                && r.slot as u64 == close.slot
+                && data
+                    .writer_index(r)
+                    .is_some_and(|writer| writer > close.index)
+        });
+        if !recreated {
+            crate::project::close(conn, &close.address.to_bytes(), bigint("slot", close.slot)?)?;
+        }
+    }
+    crate::receipts::write(conn, &data.batches)?;
+    crate::history::write(conn, &data.events)?;
+    Ok(changed)
+}
+
+impl SlotData {
+    /// The block position of the transaction that wrote `row`, when it is one we saw.
+    fn writer_index(&self, row: &AccountRow) -> Option<u64> {
+        let signature = bs58::encode(row.txn_signature.as_ref()?).into_string();
+        self.tx_indexes
+            .iter()
+            .find(|(s, _)| *s == signature)
+            .map(|(_, i)| *i)
     }
 }
 

@@ -8,6 +8,8 @@
 //! pass between them unchanged. `Pubkey` below is that one type.
 
 pub use anchor_lang::prelude::Pubkey;
+pub use anchor_lang::event::EVENT_IX_TAG_LE;
+pub use anchor_lang::{AccountDeserialize, Discriminator};
 pub use solana_instruction::{AccountMeta, Instruction};
 
 #[cfg(feature = "client")]
@@ -106,4 +108,32 @@ where
         .unwrap_or(data);
     let mut body = data.strip_prefix(E::DISCRIMINATOR)?;
     E::deserialize(&mut body).ok()
+}
+
+/// The Anchor name of a gpunet event from its discriminator, in either place programs put
+/// events (see [`decode_event`]); `None` for data that is none of them.
+pub fn event_kind(data: &[u8]) -> Option<&'static str> {
+    let data = data
+        .strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)
+        .unwrap_or(data);
+    macro_rules! kinds {
+        ($($program:ident::{$($event:ident),+});+) => {
+            $($(
+                if data.starts_with(crate::$program::$event::DISCRIMINATOR) {
+                    return Some(stringify!($event));
+                }
+            )+)+
+        };
+    }
+    kinds!(
+        registry::{NetworkInitialized, ConfigUpdated, AdminTransferred, DeviceRegistered,
+            DeviceUpdated, DeviceStatusChanged, UptimeAttested};
+        staking::{StakingConfigured, Staked, UnstakeRequested, Withdrawn, WeightRegistered,
+            RewardsClaimed, SlashProposed, SlashCancelled, SlashFinalized};
+        escrow::{LeaseCreated, HireAdded, HireExtended, HireSettled, HireReleased,
+            LeaseTerminated, HireClosed, LeaseClosed};
+        proof::{ModelRegistered, ModelUpdated, SessionOpened, SessionCloseRequested,
+            SessionClosed, ReceiptsSubmitted}
+    );
+    None
 }

@@ -1,15 +1,64 @@
-//! Decoded tables ("projections") of the stored accounts, written in the same transaction
-//! as the account rows and guarded by the same (slot, write_version), so a projection is
-//! never newer or older than the account it comes from.
+//! The registry's accounts: the network configuration and devices.
 
-use diesel::dsl::sql;
-use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
-use gpunet_sdk::registry::{Device, DeviceStatus};
+use gpunet_sdk::registry::{Device, DeviceStatus, NetworkConfig};
 
-use crate::schema::devices;
-use crate::store::{AccountRow, StoreError, bigint};
+use super::{decode, key};
+use crate::schema::{devices, network};
+use crate::store::{AccountRow, StoreError, bigint, int};
+
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = network, treat_none_as_null = true)]
+pub struct NetworkRow {
+    pub address: Vec<u8>,
+    pub admin: Vec<u8>,
+    pub pending_admin: Option<Vec<u8>>,
+    pub payment_mint: Vec<u8>,
+    pub stake_mint: Vec<u8>,
+    pub treasury: Vec<u8>,
+    pub renter_fee_bps: i32,
+    pub supplier_fee_bps: i32,
+    pub inference_fee_bps: i32,
+    pub epoch_seconds: i64,
+    pub epoch_anchor: i64,
+    pub epoch_anchor_timestamp: i64,
+    pub genesis_timestamp: i64,
+    pub verifiers: i32,
+    pub verifier_quorum: i16,
+    pub paused: bool,
+    pub slot: i64,
+    pub write_version: i64,
+    pub closed_slot: Option<i64>,
+}
+
+impl NetworkRow {
+    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
+        let Some(n) = decode::<NetworkConfig>(account, "NetworkConfig") else {
+            return Ok(None);
+        };
+        Ok(Some(NetworkRow {
+            address: account.pubkey.clone(),
+            admin: key(&n.admin),
+            pending_admin: n.pending_admin.as_ref().map(key),
+            payment_mint: key(&n.payment_mint),
+            stake_mint: key(&n.stake_mint),
+            treasury: key(&n.treasury),
+            renter_fee_bps: n.fees.renter_fee_bps.into(),
+            supplier_fee_bps: n.fees.supplier_fee_bps.into(),
+            inference_fee_bps: n.fees.inference_fee_bps.into(),
+            epoch_seconds: n.epoch_seconds.into(),
+            epoch_anchor: bigint("epoch_anchor", n.epoch_anchor)?,
+            epoch_anchor_timestamp: n.epoch_anchor_timestamp,
+            genesis_timestamp: n.genesis_timestamp,
+            verifiers: int("verifiers", n.verifiers.len() as u32)?,
+            verifier_quorum: n.verifier_quorum.into(),
+            paused: n.paused,
+            slot: account.slot,
+            write_version: account.write_version,
+            closed_slot: None,
+        }))
+    }
+}
 
 /// A device as the explorer reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
@@ -46,18 +95,15 @@ impl DeviceRow {
     /// The row of `account`, `None` when it is not a device (or does not decode: the raw
     /// row is kept either way).
     pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        if account.kind != "Device" {
-            return Ok(None);
-        }
-        let Ok(device) = gpunet_sdk::decode_account::<Device>(&account.data) else {
+        let Some(device) = decode::<Device>(account, "Device") else {
             return Ok(None);
         };
         let specs = device.specs;
         Ok(Some(DeviceRow {
             address: account.pubkey.clone(),
-            owner: device.owner.to_bytes().to_vec(),
+            owner: key(&device.owner),
             device_id: bigint("device_id", device.device_id)?,
-            agent: device.agent.to_bytes().to_vec(),
+            agent: key(&device.agent),
             gpu_model: specs.gpu_model.into(),
             gpu_count: specs.gpu_count.into(),
             vram_mib: specs.vram_mib.into(),
@@ -86,24 +132,4 @@ impl DeviceRow {
             write_version: account.write_version,
         }))
     }
-}
-
-/// Writes the projections of `rows` (inside the caller's transaction).
-pub fn write(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, StoreError> {
-    let mut written = 0;
-    for row in rows {
-        if let Some(device) = DeviceRow::of(row)? {
-            let upsert = diesel::insert_into(devices::table)
-                .values(&device)
-                .on_conflict(devices::address)
-                .do_update()
-                .set(&device);
-            let newer = sql::<Bool>(
-                "(devices.slot, devices.write_version) < (excluded.slot, excluded.write_version)",
-            );
-            written +=
-                diesel::query_dsl::methods::FilterDsl::filter(upsert, newer).execute(conn)?;
-        }
-    }
-    Ok(written)
 }

@@ -1,0 +1,1 @@
+DROP TABLE sessions, models, hires, leases, slashes, epoch_rewards, stakes, staking_config, network;

@@ -1,0 +1,3 @@
+DROP INDEX receipts_device_time;
+ALTER TABLE receipts DROP COLUMN finalized;
+DROP TABLE receipt_totals, settlements, device_epochs, events;

@@ -1,0 +1,89 @@
+//! Proof-of-compute records (receipts), filtered by device, model, session, hire and time.
+
+use axum::extract::{Query, State};
+use axum::response::Json;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::{ApiError, Checked, DbPool, Params, base58, hex, with_conn};
+use crate::receipts::ReceiptRow;
+use crate::schema::receipts;
+
+fn receipt_json(r: &ReceiptRow) -> Value {
+    json!({
+        "device": base58(&r.device),
+        "seq": r.seq,
+        "kind": r.kind,
+        "reference": base58(&r.reference),
+        "model": base58(&r.model),
+        "compute_units": r.compute_units,
+        "amount": r.amount,
+        "worker": r.worker,
+        "royalty": r.royalty,
+        "fee": r.fee,
+        "timestamp": r.timestamp,
+        "result_hash": hex(&r.result_hash),
+        "signature": r.signature,
+        "slot": r.slot,
+        "verified": r.verified,
+    })
+}
+
+pub(super) async fn list_receipts(
+    State(pool): State<DbPool>,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    let q = Checked::new(
+        &params,
+        &[
+            "device", "model", "session", "hire", "from", "to", "limit", "offset",
+        ],
+    )?;
+    let (limit, offset) = q.page()?;
+    let device = q.address("device")?;
+    let model = q.address("model")?;
+    let session = q.address("session")?;
+    let hire = q.address("hire")?;
+    let from = q.number("from")?;
+    let to = q.number("to")?;
+    let rows = with_conn(pool, move |conn| {
+        let mut query = receipts::table.select(ReceiptRow::as_select()).into_boxed();
+        if let Some(device) = device {
+            query = query.filter(receipts::device.eq(device));
+        }
+        if let Some(model) = model {
+            query = query.filter(receipts::model.eq(model));
+        }
+        if let Some(session) = session {
+            query = query
+                .filter(receipts::kind.eq("inference"))
+                .filter(receipts::reference.eq(session));
+        }
+        if let Some(hire) = hire {
+            query = query
+                .filter(receipts::kind.eq("lease_job"))
+                .filter(receipts::reference.eq(hire));
+        }
+        if let Some(from) = from {
+            query = query.filter(receipts::timestamp.ge(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(receipts::timestamp.lt(to));
+        }
+        query
+            .order((
+                receipts::timestamp.desc(),
+                receipts::device,
+                receipts::seq.desc(),
+            ))
+            .limit(limit)
+            .offset(offset)
+            .load(conn)
+    })
+    .await?;
+    Ok(Json(json!({
+        "receipts": rows.iter().map(receipt_json).collect::<Vec<_>>(),
+        "limit": limit,
+        "offset": offset,
+    })))
+}

@@ -1,0 +1,168 @@
+//! History from events: the `events` log, and the tables derived from it — per device and
+//! epoch (attestation, weight, reward, missed hired epochs and their slashes) and every hire
+//! settlement. Everything is keyed by what it describes, so a replayed event is a no-op.
+
+use diesel::pg::PgConnection;
+use diesel::upsert::excluded;
+use diesel::prelude::*;
+use gpunet_sdk::escrow::HireSettled;
+use gpunet_sdk::registry::UptimeAttested;
+use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};
+use gpunet_sdk::{Pubkey, decode_event};
+
+use crate::schema::{device_epochs, events, settlements};
+use crate::store::{StoreError, bigint};
+use crate::tx::Event;
+
+/// Stores `events` and what they say (inside the caller's transaction).
+pub fn write(conn: &mut PgConnection, events: &[Event]) -> Result<(), StoreError> {
+    for event in events {
+        let inserted = diesel::insert_into(events::table)
+            .values((
+                events::signature.eq(&event.signature),
+                events::ordinal.eq(event.ordinal),
+                events::slot.eq(bigint("slot", event.slot)?),
+                events::program.eq(event.program.to_bytes().to_vec()),
+                events::name.eq(event.name),
+                events::data.eq(&event.data),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        if inserted == 0 {
+            continue; // seen before: everything below happened then
+        }
+        derive(conn, event, events)?;
+    }
+    Ok(())
+}
+
+fn key(k: &Pubkey) -> Vec<u8> {
+    k.to_bytes().to_vec()
+}
+
+/// Inserts the (device, epoch) row if missing and sets `$column` on it.
+macro_rules! set_epoch {
+    ($conn:expr, $device:expr, $epoch:expr, $($column:ident = $value:expr),+) => {{
+        diesel::insert_into(device_epochs::table)
+            .values((
+                device_epochs::device.eq($device),
+                device_epochs::epoch.eq($epoch),
+                $(device_epochs::$column.eq($value)),+
+            ))
+            .on_conflict((device_epochs::device, device_epochs::epoch))
+            .do_update()
+            .set(($(device_epochs::$column.eq(excluded(device_epochs::$column))),+))
+            .execute($conn)?;
+    }};
+}
+
+fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), StoreError> {
+    match event.name {
+        "UptimeAttested" => {
+            let Some(e) = decode_event::<UptimeAttested>(&event.data) else {
+                return Ok(());
+            };
+            set_epoch!(
+                conn,
+                key(&e.device),
+                bigint("epoch", e.epoch)?,
+                uptime_minutes = i32::from(e.uptime_minutes),
+                pow_digest = e.pow_digest.to_vec(),
+                reliability_bps = i32::from(e.reliability_bps),
+                verifier_signatures = i16::from(e.verifier_signatures),
+                attested_signature = &event.signature
+            );
+        }
+        "WeightRegistered" => {
+            let Some(e) = decode_event::<WeightRegistered>(&event.data) else {
+                return Ok(());
+            };
+            set_epoch!(
+                conn,
+                key(&e.device),
+                bigint("epoch", e.epoch)?,
+                weight = bigint("weight", e.weight)?
+            );
+        }
+        "RewardsClaimed" => {
+            let Some(e) = decode_event::<RewardsClaimed>(&event.data) else {
+                return Ok(());
+            };
+            for (epoch, amount) in e.epochs.iter().zip(&e.amounts) {
+                set_epoch!(
+                    conn,
+                    key(&e.device),
+                    bigint("epoch", *epoch)?,
+                    reward = bigint("reward", *amount)?
+                );
+            }
+        }
+        "HireSettled" => {
+            let Some(e) = decode_event::<HireSettled>(&event.data) else {
+                return Ok(());
+            };
+            diesel::insert_into(settlements::table)
+                .values((
+                    settlements::hire.eq(key(&e.hire)),
+                    settlements::from_epoch.eq(bigint("from_epoch", e.from_epoch)?),
+                    settlements::to_epoch.eq(bigint("to_epoch", e.to_epoch)?),
+                    settlements::lease.eq(key(&e.lease)),
+                    settlements::device.eq(key(&e.device)),
+                    settlements::attested.eq(bigint("attested", e.attested)?),
+                    settlements::missed.eq(bigint("missed", e.missed)?),
+                    // The mask's bits as they are (a u64 reinterpreted, not converted).
+                    settlements::missed_mask.eq(e.missed_mask as i64),
+                    settlements::to_owner.eq(bigint("to_owner", e.to_owner)?),
+                    settlements::to_treasury.eq(bigint("to_treasury", e.to_treasury)?),
+                    settlements::to_renter.eq(bigint("to_renter", e.to_renter)?),
+                    settlements::signature.eq(&event.signature),
+                    settlements::slot.eq(bigint("slot", event.slot)?),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)?;
+            // The slash proposed in the same transaction for these missed epochs, shared
+            // equally (the program computes it as a per-epoch amount times the count).
+            let per_epoch = all
+                .iter()
+                .filter(|other| other.signature == event.signature && other.name == "SlashProposed")
+                .filter_map(|other| decode_event::<SlashProposed>(&other.data))
+                .find_map(|s| match s.reason {
+                    SlashReason::MissedEpochs { count } if s.device == e.device && count > 0 => {
+                        Some(s.amount / count)
+                    }
+                    _ => None,
+                });
+            for epoch in missed_epochs(e.from_epoch, e.to_epoch, e.missed_mask) {
+                let slash = per_epoch.map(|a| bigint("slash_proposed", a)).transpose()?;
+                set_epoch!(
+                    conn,
+                    key(&e.device),
+                    bigint("epoch", epoch)?,
+                    missed_hired = true,
+                    slash_proposed = slash
+                );
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The epochs of `[from, to)` whose bit is set in `mask` (bit i: epoch `from + i`).
+fn missed_epochs(from: u64, to: u64, mask: u64) -> impl Iterator<Item = u64> {
+    (0..to.saturating_sub(from).min(64))
+        .filter(move |i| mask & (1 << i) != 0)
+        .map(move |i| from + i)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn missed_epochs_are_the_set_bits_of_the_settled_range() {
+        let got: Vec<u64> = super::missed_epochs(10, 15, 0b10110).collect();
+        assert_eq!(got, vec![11, 12, 14]);
+        // Bits beyond the range are ignored; a 64-epoch range uses every bit.
+        assert_eq!(super::missed_epochs(0, 2, 0b100).count(), 0);
+        assert_eq!(super::missed_epochs(0, 64, u64::MAX).count(), 64);
+    }
+}
