@@ -163,15 +163,21 @@ pub async fn history(
         fetched += 1;
         progress(fetched, total);
         if let Some(tx) = tx? {
-            data.batches
-                .extend(tx.receipt_batches().map_err(|e| BackfillError::Malformed(e.to_string()))?);
+            data.batches.extend(
+                tx.receipt_batches()
+                    .map_err(|e| BackfillError::Malformed(e.to_string()))?,
+            );
             data.events.extend(tx.events());
         }
     }
     tokio::task::block_in_place(|| store.commit_history(&data))?;
     Ok(HistoryBackfilled {
         transactions: total,
-        receipts: data.batches.iter().map(|b| b.batch.batch.records.len()).sum(),
+        receipts: data
+            .batches
+            .iter()
+            .map(|b| b.batch.batch.records.len())
+            .sum(),
         events: data.events.len(),
     })
 }
@@ -230,7 +236,10 @@ fn view(
         .transaction
         .decode()
         .ok_or_else(|| malformed("undecodable transaction"))?;
-    let parse = |k: &String| k.parse::<Pubkey>().map_err(|_| malformed("bad loaded address"));
+    let parse = |k: &String| {
+        k.parse::<Pubkey>()
+            .map_err(|_| malformed("bad loaded address"))
+    };
     let mut keys: Vec<Pubkey> = tx.message.static_account_keys().to_vec();
     if let OptionSerializer::Some(loaded) = &meta.loaded_addresses {
         for k in loaded.writable.iter().chain(&loaded.readonly) {
@@ -241,7 +250,14 @@ fn view(
         .message
         .instructions()
         .iter()
-        .map(|ix| (u32::from(ix.program_id_index), ix.accounts.as_slice(), ix.data.clone(), false))
+        .map(|ix| {
+            (
+                u32::from(ix.program_id_index),
+                ix.accounts.as_slice(),
+                ix.data.clone(),
+                false,
+            )
+        })
         .collect();
     let inner: Vec<(u32, Vec<u8>, Vec<u8>)> = match &meta.inner_instructions {
         OptionSerializer::Some(groups) => groups

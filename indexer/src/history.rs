@@ -3,8 +3,8 @@
 //! settlement. Everything is keyed by what it describes, so a replayed event is a no-op.
 
 use diesel::pg::PgConnection;
-use diesel::upsert::excluded;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use gpunet_sdk::escrow::HireSettled;
 use gpunet_sdk::registry::UptimeAttested;
 use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
 
 use gpunet_sdk::Pubkey;
 use tokio::sync::watch;
@@ -17,6 +20,7 @@ use yellowstone_grpc_proto::prelude::{
     SubscribeUpdateTransaction, subscribe_update::UpdateOneof,
 };
 
+use crate::metrics::Metrics;
 use crate::store::{AccountRow, SlotData, Store, StoreError, bigint};
 use crate::tx::{RawTx, TxView};
 
@@ -27,6 +31,7 @@ pub struct IngestConfig {
     /// The provider's access token, if it needs one.
     pub x_token: Option<String>,
     pub database_url: String,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +61,10 @@ pub async fn run(config: IngestConfig, mut shutdown: watch::Receiver<bool>) {
     while !*shutdown.borrow() {
         match session(&config, &mut shutdown).await {
             Ok(()) => return,
-            Err(e) => eprintln!("gpunet-indexer: {e}; resuming from the stored cursor"),
+            Err(e) => {
+                config.metrics.reconnects.fetch_add(1, Relaxed);
+                eprintln!("gpunet-indexer: {e}; resuming from the stored cursor")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
@@ -105,12 +113,16 @@ async fn session(
         let update = update
             .ok_or(IngestError::StreamEnded)?
             .map_err(|status| IngestError::Grpc(status.to_string()))?;
+        let metrics = &config.metrics;
         match update.update_oneof {
             Some(UpdateOneof::Account(account)) => {
                 let slot = account.slot;
+                metrics.account_updates.fetch_add(1, Relaxed);
+                metrics.saw_slot(slot);
                 pending.entry(slot).or_default().rows.push(row(account)?);
             }
             Some(UpdateOneof::Transaction(tx)) => {
+                metrics.transaction_updates.fetch_add(1, Relaxed);
                 let Some(tx) = view(tx)? else { continue };
                 let data = pending.entry(tx.slot).or_default();
                 data.batches.extend(tx.receipt_batches()?);
@@ -118,22 +130,28 @@ async fn session(
                 data.closes.extend(tx.closes());
                 data.tx_indexes.push((tx.signature, tx.index));
             }
-            Some(UpdateOneof::Slot(slot)) => match SlotStatus::try_from(slot.status) {
-                // At `confirmed` the server sends a slot's updates, then its Confirmed
-                // status: everything pending up to it is now complete. Pending updates of
-                // older slots that never confirmed (another fork) are dropped.
-                Ok(SlotStatus::SlotConfirmed) => {
-                    let later = pending.split_off(&(slot.slot + 1));
-                    let done = std::mem::replace(&mut pending, later)
-                        .remove(&slot.slot)
-                        .unwrap_or_default();
-                    blocking(|| store.commit_slot(slot.slot, &done))?;
+            Some(UpdateOneof::Slot(slot)) => {
+                metrics.saw_slot(slot.slot);
+                match SlotStatus::try_from(slot.status) {
+                    // At `confirmed` the server sends a slot's updates, then its Confirmed
+                    // status: everything pending up to it is now complete. Pending updates of
+                    // older slots that never confirmed (another fork) are dropped.
+                    Ok(SlotStatus::SlotConfirmed) => {
+                        let later = pending.split_off(&(slot.slot + 1));
+                        let done = std::mem::replace(&mut pending, later)
+                            .remove(&slot.slot)
+                            .unwrap_or_default();
+                        let started = Instant::now();
+                        blocking(|| store.commit_slot(slot.slot, &done))?;
+                        metrics.db_commit.observe(started.elapsed());
+                        metrics.indexed_slot.fetch_max(slot.slot, Relaxed);
+                    }
+                    Ok(SlotStatus::SlotFinalized) => {
+                        blocking(|| store.finalize_through(slot.slot))?;
+                    }
+                    _ => {}
                 }
-                Ok(SlotStatus::SlotFinalized) => {
-                    blocking(|| store.finalize_through(slot.slot))?;
-                }
-                _ => {}
-            },
+            }
             _ => {}
         }
     }
@@ -211,15 +229,26 @@ fn view(update: SubscribeUpdateTransaction) -> Result<Option<TxView>, IngestErro
         .chain(&meta.loaded_readonly_addresses)
         .map(|k| Pubkey::try_from(k.as_slice()).map_err(|_| malformed("valid keys")))
         .collect::<Result<_, _>>()?;
-    let top = message
-        .instructions
-        .iter()
-        .map(|ix| (ix.program_id_index, ix.accounts.as_slice(), ix.data.clone(), false));
+    let top = message.instructions.iter().map(|ix| {
+        (
+            ix.program_id_index,
+            ix.accounts.as_slice(),
+            ix.data.clone(),
+            false,
+        )
+    });
     let inner = meta
         .inner_instructions
         .iter()
         .flat_map(|i| &i.instructions)
-        .map(|ix| (ix.program_id_index, ix.accounts.as_slice(), ix.data.clone(), true));
+        .map(|ix| {
+            (
+                ix.program_id_index,
+                ix.accounts.as_slice(),
+                ix.data.clone(),
+                true,
+            )
+        });
     let raw = RawTx {
         signature: bs58::encode(&info.signature).into_string(),
         slot: update.slot,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod backfill;
 pub mod history;
 pub mod ingest;
+pub mod metrics;
 pub mod openapi;
 pub mod postgres;
 pub mod project;

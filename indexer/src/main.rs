@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gpunet_indexer::api::{ApiOptions, RateLimit};
 use gpunet_indexer::ingest::{self, IngestConfig};
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_indexer::store::Store;
@@ -37,6 +38,12 @@ struct Args {
     /// Address the explorer API listens on
     #[arg(long, env = "GPUNET_API", default_value = "127.0.0.1:8080")]
     api: String,
+    /// API requests per second allowed per client IP address (0: no limit)
+    #[arg(long, env = "GPUNET_API_RATE_LIMIT", default_value_t = 100.0)]
+    rate_limit: f64,
+    /// Requests a client may make at once before the rate applies [default: 2 x rate]
+    #[arg(long)]
+    rate_burst: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,10 +124,27 @@ fn main() -> ExitCode {
             }
         };
     }
+    if !(args.rate_limit >= 0.0 && args.rate_limit.is_finite())
+        || args
+            .rate_burst
+            .is_some_and(|b| !(b >= 1.0 && b.is_finite()))
+    {
+        eprintln!("gpunet-indexer: --rate-limit must be >= 0 and --rate-burst >= 1");
+        return ExitCode::from(2);
+    }
+    let metrics = std::sync::Arc::new(gpunet_indexer::metrics::Metrics::default());
+    let options = ApiOptions {
+        rate_limit: (args.rate_limit > 0.0).then(|| RateLimit {
+            per_second: args.rate_limit,
+            burst: args.rate_burst.unwrap_or(2.0 * args.rate_limit).max(1.0),
+        }),
+        metrics: metrics.clone(),
+    };
     let config = IngestConfig {
         endpoint: args.grpc,
         x_token: args.x_token,
         database_url,
+        metrics,
     };
     let served = runtime.block_on(async {
         let pool = gpunet_indexer::api::pool(&config.database_url, 8)?;
@@ -128,13 +152,14 @@ fn main() -> ExitCode {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.api))?;
         eprintln!(
-            "gpunet-indexer: explorer API at http://{}/v1 (OpenAPI: /v1/openapi.json)",
+            "gpunet-indexer: explorer API at http://{}/v1 (OpenAPI: /v1/openapi.json, metrics: /metrics)",
             args.api
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let ingest = tokio::spawn(ingest::run(config, stopped.clone()));
         let mut api_stopped = stopped;
-        let api = tokio::spawn(gpunet_indexer::api::serve(listener, pool, async move {
+        let app = gpunet_indexer::api::app(pool, options);
+        let api = tokio::spawn(gpunet_indexer::api::serve(listener, app, async move {
             let _ = api_stopped.changed().await;
         }));
         let _ = tokio::signal::ctrl_c().await;

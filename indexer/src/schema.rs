@@ -330,7 +330,6 @@ diesel::table! {
     }
 }
 
-
 diesel::table! {
     receipt_totals (device, model, kind) {
         device -> Bytea,

@@ -238,6 +238,14 @@ fn write_slot_data(conn: &mut PgConnection, data: &SlotData) -> Result<usize, St
 }
 
 impl SlotData {
+    /// A slot that brings account states only.
+    pub fn accounts(rows: Vec<AccountRow>) -> Self {
+        SlotData {
+            rows,
+            ..Default::default()
+        }
+    }
+
     /// The block position of the transaction that wrote `row`, when it is one we saw.
     fn writer_index(&self, row: &AccountRow) -> Option<u64> {
         let signature = bs58::encode(row.txn_signature.as_ref()?).into_string();

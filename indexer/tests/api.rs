@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TempDir, net, specs, start_indexer, until_in_sync};
+use common::{TempDir, net, serve_api, specs, start_indexer, until_in_sync};
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_localnet::free_port;
 use gpunet_sdk::registry;
@@ -28,14 +28,7 @@ async fn the_explorer_api_serves_devices_and_receipts_and_refuses_bad_input_with
     let url = pg.url();
     let net = net().await;
     let (_stop, _indexer) = start_indexer(&net, &url);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let pool = gpunet_indexer::api::pool(&url, 4).unwrap();
-    tokio::spawn(gpunet_indexer::api::serve(
-        listener,
-        pool,
-        std::future::pending(),
-    ));
+    let base = serve_api(&url, Default::default()).await;
 
     let owner = &net.owner;
     let agent = Keypair::new().pubkey();

@@ -11,7 +11,7 @@ use common::{
     TempDir, chain_state, db_state, net, register_models, specs, start_indexer, until_in_sync,
 };
 use gpunet_indexer::postgres::PrivatePostgres;
-use gpunet_indexer::store::{AccountRow, Store};
+use gpunet_indexer::store::{AccountRow, SlotData, Store};
 use gpunet_localnet::free_port;
 use gpunet_sdk::registry;
 use solana_keypair::Keypair;
@@ -39,18 +39,43 @@ fn an_update_replaces_a_row_only_when_newer_and_the_cursor_moves_with_it() {
     assert_eq!(store.cursor().unwrap(), None);
     let stored = |store: &mut Store| store.account(&[7; 32]).unwrap().expect("stored").data[0];
 
-    assert_eq!(store.commit_slot(10, &[row(10, 5, 1)], &[]).unwrap(), 1);
+    assert_eq!(
+        store
+            .commit_slot(10, &SlotData::accounts(vec![row(10, 5, 1)]))
+            .unwrap(),
+        1
+    );
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
     // The same update again (a replay) changes nothing.
-    assert_eq!(store.commit_slot(10, &[row(10, 5, 2)], &[]).unwrap(), 0);
+    assert_eq!(
+        store
+            .commit_slot(10, &SlotData::accounts(vec![row(10, 5, 2)]))
+            .unwrap(),
+        0
+    );
     assert_eq!(stored(&mut store), 1);
     // An older one neither: not the row, not the cursor.
-    assert_eq!(store.commit_slot(9, &[row(9, 99, 3)], &[]).unwrap(), 0);
+    assert_eq!(
+        store
+            .commit_slot(9, &SlotData::accounts(vec![row(9, 99, 3)]))
+            .unwrap(),
+        0
+    );
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(10), 1));
     // A later write in the same slot wins, and so does a later slot.
-    assert_eq!(store.commit_slot(10, &[row(10, 6, 4)], &[]).unwrap(), 1);
+    assert_eq!(
+        store
+            .commit_slot(10, &SlotData::accounts(vec![row(10, 6, 4)]))
+            .unwrap(),
+        1
+    );
     assert_eq!(stored(&mut store), 4);
-    assert_eq!(store.commit_slot(11, &[row(11, 1, 5)], &[]).unwrap(), 1);
+    assert_eq!(
+        store
+            .commit_slot(11, &SlotData::accounts(vec![row(11, 1, 5)]))
+            .unwrap(),
+        1
+    );
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
 
     // Finalization reaches only rows of slots up to the rooted one.
@@ -144,8 +169,12 @@ async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
     // A stored account the chain no longer has (closed since) is removed.
     let mut closed = row(1, 1, 9);
     closed.pubkey = vec![3; 32];
-    tokio::task::block_in_place(|| Store::connect(&url).unwrap().commit_slot(1, &[closed], &[]))
-        .unwrap();
+    tokio::task::block_in_place(|| {
+        Store::connect(&url)
+            .unwrap()
+            .commit_slot(1, &SlotData::accounts(vec![closed]))
+    })
+    .unwrap();
     let again = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
         .await
         .expect("backfill");

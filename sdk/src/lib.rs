@@ -7,8 +7,8 @@
 //! workspace (solana-pubkey 3 and 4 both re-export solana-address 2's `Address`), so values
 //! pass between them unchanged. `Pubkey` below is that one type.
 
-pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::event::EVENT_IX_TAG_LE;
+pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::{AccountDeserialize, Discriminator};
 pub use solana_instruction::{AccountMeta, Instruction};
 

@@ -228,7 +228,9 @@ pub(super) async fn epochs(
     })
     .await?;
     let share = |l: &EpochLine| match (l.weight, l.emission, l.total_weight) {
-        (Some(w), Some(e), Some(t)) if t > 0 => Some((i128::from(e) * i128::from(w) / i128::from(t)) as i64),
+        (Some(w), Some(e), Some(t)) if t > 0 => {
+            Some((i128::from(e) * i128::from(w) / i128::from(t)) as i64)
+        }
         _ => None,
     };
     Ok(Json(json!({

@@ -67,11 +67,7 @@ pub(super) enum Of {
     Owner,
 }
 
-pub(super) fn earnings(
-    conn: &mut PgConnection,
-    of: Of,
-    key: &[u8],
-) -> QueryResult<Vec<Earnings>> {
+pub(super) fn earnings(conn: &mut PgConnection, of: Of, key: &[u8]) -> QueryResult<Vec<Earnings>> {
     let filter = match of {
         Of::Device => "d.address = $1 ORDER BY d.address",
         Of::Owner => "d.owner = $1 ORDER BY d.address",

@@ -166,6 +166,7 @@ pub fn follow(
         endpoint: localnet.grpc_url.clone(),
         x_token: None,
         database_url: url.to_string(),
+        metrics: Default::default(),
     };
     let (stop, stopped) = watch::channel(false);
     (stop, tokio::spawn(ingest::run(config, stopped)))
@@ -186,4 +187,18 @@ pub fn specs(gpu_count: u16, country: &[u8; 2]) -> registry::DeviceSpecs {
         security_tier: 1,
         green: true,
     }
+}
+
+/// The explorer API over `url` on a free port, with `options`; returns its base URL.
+pub async fn serve_api(url: &str, options: gpunet_indexer::api::ApiOptions) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let pool = gpunet_indexer::api::pool(url, 4).unwrap();
+    let app = gpunet_indexer::api::app(pool, options);
+    tokio::spawn(gpunet_indexer::api::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    base
 }
