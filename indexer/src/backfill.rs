@@ -289,6 +289,10 @@ fn view(
         instructions,
         pre_balances: &meta.pre_balances,
         post_balances: &meta.post_balances,
+        logs: match &meta.log_messages {
+            OptionSerializer::Some(logs) => logs.clone(),
+            _ => Vec::new(),
+        },
     };
     TxView::resolve(raw)
         .map(Some)

@@ -257,6 +257,7 @@ fn view(update: SubscribeUpdateTransaction) -> Result<Option<TxView>, IngestErro
         instructions: top.chain(inner).collect(),
         pre_balances: &meta.pre_balances,
         post_balances: &meta.post_balances,
+        logs: meta.log_messages.clone(),
     };
     Ok(Some(TxView::resolve(raw)?))
 }

@@ -28,6 +28,8 @@ pub struct TxView {
     pub instructions: Vec<Ix>,
     /// Accounts that had lamports before and none after: the runtime removed them.
     pub closed: Vec<Pubkey>,
+    /// The program log (`emit!` events are its `Program data:` lines).
+    pub logs: Vec<String>,
 }
 
 /// An event of one of our programs, where it sits in its transaction.
@@ -66,6 +68,7 @@ pub struct RawTx<'a> {
     pub instructions: Vec<(u32, &'a [u8], Vec<u8>, bool)>,
     pub pre_balances: &'a [u64],
     pub post_balances: &'a [u64],
+    pub logs: Vec<String>,
 }
 
 impl TxView {
@@ -105,6 +108,7 @@ impl TxView {
             index: raw.index,
             instructions,
             closed,
+            logs: raw.logs,
         })
     }
 
@@ -133,25 +137,27 @@ impl TxView {
         Ok(batches)
     }
 
-    /// The events our programs emitted (`emit_cpi!`: an inner self-invocation whose data
-    /// starts with Anchor's event tag).
+    /// The events our programs emitted: first those of `emit_cpi!` (an inner
+    /// self-invocation whose data starts with Anchor's event tag), in execution order, then
+    /// those of `emit!` (`Program data:` log lines, attributed to the program running when
+    /// it logged), in log order. Both sources give the same order, so ordinals are stable.
     pub fn events(&self) -> Vec<Event> {
         let tag = gpunet_sdk::EVENT_IX_TAG_LE;
-        self.instructions
+        let cpi = self
+            .instructions
             .iter()
             .filter(|ix| ix.inner && gpunet_sdk::PROGRAM_IDS.contains(&ix.program))
-            .filter_map(|ix| {
-                let body = ix.data.strip_prefix(tag)?;
-                Some((ix.program, gpunet_sdk::event_kind(body)?, body))
-            })
+            .filter_map(|ix| Some((ix.program, ix.data.strip_prefix(tag)?.to_vec())));
+        cpi.chain(logged_events(&self.logs))
+            .filter_map(|(program, body)| Some((program, gpunet_sdk::event_kind(&body)?, body)))
             .enumerate()
-            .map(|(ordinal, (program, name, body))| Event {
+            .map(|(ordinal, (program, name, data))| Event {
                 signature: self.signature.clone(),
                 ordinal: ordinal as i32,
                 slot: self.slot,
                 program,
                 name,
-                data: body.to_vec(),
+                data,
             })
             .collect()
     }
@@ -165,5 +171,73 @@ impl TxView {
                 index: self.index,
             })
             .collect()
+    }
+}
+
+/// The `Program data:` lines of our programs in a transaction's log, with the program that
+/// wrote each (the top of the invoke stack the log describes).
+fn logged_events(logs: &[String]) -> Vec<(Pubkey, Vec<u8>)> {
+    use base64::Engine;
+    let mut stack: Vec<Pubkey> = Vec::new();
+    let mut events = Vec::new();
+    for line in logs {
+        let Some(rest) = line.strip_prefix("Program ") else {
+            continue;
+        };
+        if let Some(data) = rest.strip_prefix("data: ") {
+            let Some(&program) = stack.last() else {
+                continue;
+            };
+            let first = data.split(' ').next().unwrap_or_default();
+            if gpunet_sdk::PROGRAM_IDS.contains(&program)
+                && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(first)
+            {
+                events.push((program, bytes));
+            }
+            continue;
+        }
+        let mut words = rest.split(' ');
+        let (Some(id), Some(what)) = (words.next(), words.next()) else {
+            continue;
+        };
+        match what {
+            "invoke" => stack.push(id.parse().unwrap_or_default()),
+            "success" | "failed" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_events_belong_to_the_program_running_when_they_were_logged() {
+        let registry = gpunet_sdk::registry::PROGRAM_ID;
+        let staking = gpunet_sdk::staking::PROGRAM_ID;
+        let system = Pubkey::default();
+        let logs: Vec<String> = [
+            format!("Program {registry} invoke [1]"),
+            "Program log: Instruction: AttestUptime".into(),
+            format!("Program {system} invoke [2]"),
+            "Program data: AQID".into(), // not ours: the system program is running
+            format!("Program {system} success"),
+            "Program data: BAUG".into(),
+            format!("Program {registry} consumed 5000 of 200000 compute units"),
+            format!("Program {registry} success"),
+            format!("Program {staking} invoke [1]"),
+            "Program data: Bwg= extra".into(),
+            format!("Program {staking} success"),
+            "Program data: CQ==".into(), // nothing running
+        ]
+        .into();
+        assert_eq!(
+            logged_events(&logs),
+            vec![(registry, vec![4, 5, 6]), (staking, vec![7, 8])]
+        );
     }
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{
-    TempDir, chain_state, db_state, net, register_models, specs, start_indexer, until_in_sync,
+    Indexer, TempDir, chain_state, db_state, net, register_models, specs, start_indexer,
+    until_in_sync,
 };
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_indexer::store::{AccountRow, SlotData, Store};
@@ -266,29 +267,6 @@ async fn devices_are_decoded_into_their_table_as_the_chain_has_them() {
         (first.slot, first.write_version),
         (raw.slot, raw.write_version)
     );
-}
-
-/// The `gpunet-indexer` binary, killed (SIGKILL) when dropped.
-struct Indexer(std::process::Child);
-
-impl Indexer {
-    fn start(grpc: &str, database_url: &str) -> Self {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpunet-indexer"))
-            .args(["--grpc", grpc, "--database-url", database_url])
-            .args(["--api", &format!("127.0.0.1:{}", free_port())])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("the indexer starts");
-        Indexer(child)
-    }
-}
-
-impl Drop for Indexer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,8 @@
 //! network initialised, the indexer following it, and the chain's state to compare with.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod tour;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -201,4 +203,46 @@ pub async fn serve_api(url: &str, options: gpunet_indexer::api::ApiOptions) -> S
         std::future::pending(),
     ));
     base
+}
+
+/// The `gpunet-indexer` binary, killed (SIGKILL) when dropped.
+pub struct Indexer(pub std::process::Child);
+
+impl Indexer {
+    pub fn start(grpc: &str, database_url: &str) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpunet-indexer"))
+            .args(["--grpc", grpc, "--database-url", database_url])
+            .args(["--api", &format!("127.0.0.1:{}", free_port())])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the indexer starts");
+        Indexer(child)
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until the database holds exactly the accounts the chain holds, failing after 60 s.
+pub async fn until_equal(rpc: &RpcClient, url: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let chain = chain_state(rpc).await;
+        let db = tokio::task::block_in_place(|| db_state(url));
+        if db == chain {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not in sync: chain has {} accounts, database {}",
+            chain.len(),
+            db.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
