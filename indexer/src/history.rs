@@ -16,22 +16,34 @@ use crate::tx::Event;
 
 /// Stores `events` and what they say (inside the caller's transaction).
 pub fn write(conn: &mut PgConnection, events: &[Event]) -> Result<(), StoreError> {
-    for event in events {
-        let inserted = diesel::insert_into(events::table)
-            .values((
-                events::signature.eq(&event.signature),
-                events::ordinal.eq(event.ordinal),
-                events::slot.eq(bigint("slot", event.slot)?),
-                events::program.eq(event.program.to_bytes().to_vec()),
-                events::name.eq(event.name),
-                events::data.eq(&event.data),
+    let rows = events
+        .iter()
+        .map(|e| {
+            Ok((
+                events::signature.eq(&e.signature),
+                events::ordinal.eq(e.ordinal),
+                events::slot.eq(bigint("slot", e.slot)?),
+                events::program.eq(e.program.to_bytes().to_vec()),
+                events::name.eq(e.name),
+                events::data.eq(&e.data),
             ))
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-        if inserted == 0 {
-            continue; // seen before: everything below happened then
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut new: std::collections::HashSet<(String, i32)> = Default::default();
+    for chunk in rows.chunks(1_000) {
+        new.extend(
+            diesel::insert_into(events::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .returning((events::signature, events::ordinal))
+                .get_results::<(String, i32)>(conn)?,
+        );
+    }
+    // Only events seen for the first time say something new.
+    for event in events {
+        if new.contains(&(event.signature.clone(), event.ordinal)) {
+            derive(conn, event, events)?;
         }
-        derive(conn, event, events)?;
     }
     Ok(())
 }

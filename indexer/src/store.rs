@@ -11,6 +11,9 @@ use crate::schema::{accounts, ingest_cursor};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
+/// The advisory lock key taken while migrating ("gpunet" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6770_756e_6574;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot connect to PostgreSQL: {0}")]
@@ -59,8 +62,19 @@ impl Store {
     /// Connects and brings the schema up to date.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         let mut conn = PgConnection::establish(url)?;
-        conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| StoreError::Migrations(e.to_string()))?;
+        // Several processes may connect at once (the indexer, the API, a backfill): one
+        // runs the migrations, the others wait for it (a session-level advisory lock).
+        diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+            .execute(&mut conn)?;
+        let migrated = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| StoreError::Migrations(e.to_string()));
+        diesel::sql_query("SELECT pg_advisory_unlock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+            .execute(&mut conn)?;
+        migrated?;
         Ok(Store { conn })
     }
 
@@ -149,7 +163,7 @@ impl Store {
         let slot = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
             let written = upsert(conn, rows)?;
-            crate::project::write(conn, rows)?;
+            crate::project::write(conn, &newest_per_account(rows))?;
             // Closed accounts: gone from `accounts`, marked in the projections.
             let present: Vec<&[u8]> = rows.iter().map(|r| r.pubkey.as_slice()).collect();
             let closed: Vec<Vec<u8>> = accounts::table
@@ -219,7 +233,7 @@ pub struct SlotData {
 /// re-created), then receipts (verified against the logs just stored) and events.
 fn write_slot_data(conn: &mut PgConnection, data: &SlotData) -> Result<usize, StoreError> {
     let changed = upsert(conn, &data.rows)?;
-    crate::project::write(conn, &data.rows)?;
+    crate::project::write(conn, &newest_per_account(&data.rows))?;
     for close in &data.closes {
         let recreated = data.rows.iter().any(|r| {
             r.pubkey == close.address.to_bytes()
@@ -259,21 +273,24 @@ impl SlotData {
 /// Inserts `rows`, each replacing a stored row only when its (slot, write_version) is newer
 /// (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns how many were inserted or replaced.
 fn upsert(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, diesel::result::Error> {
+    use diesel::upsert::excluded;
+    let rows = newest_per_account(rows);
     let mut changed = 0;
-    for row in rows {
+    // One statement per chunk (PostgreSQL takes at most 65,535 bound parameters).
+    for chunk in rows.chunks(1_000) {
         let upsert = diesel::insert_into(accounts::table)
-            .values(row)
+            .values(chunk.to_vec())
             .on_conflict(accounts::pubkey)
             .do_update()
             .set((
-                accounts::owner.eq(&row.owner),
-                accounts::kind.eq(&row.kind),
-                accounts::slot.eq(row.slot),
-                accounts::write_version.eq(row.write_version),
-                accounts::lamports.eq(row.lamports),
-                accounts::data.eq(&row.data),
-                accounts::txn_signature.eq(&row.txn_signature),
-                accounts::finalized.eq(row.finalized),
+                accounts::owner.eq(excluded(accounts::owner)),
+                accounts::kind.eq(excluded(accounts::kind)),
+                accounts::slot.eq(excluded(accounts::slot)),
+                accounts::write_version.eq(excluded(accounts::write_version)),
+                accounts::lamports.eq(excluded(accounts::lamports)),
+                accounts::data.eq(excluded(accounts::data)),
+                accounts::txn_signature.eq(excluded(accounts::txn_signature)),
+                accounts::finalized.eq(excluded(accounts::finalized)),
             ));
         let newer = sql::<Bool>(
             "(accounts.slot, accounts.write_version) < (excluded.slot, excluded.write_version)",
@@ -281,4 +298,24 @@ fn upsert(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, diesel:
         changed += diesel::query_dsl::methods::FilterDsl::filter(upsert, newer).execute(conn)?;
     }
     Ok(changed)
+}
+
+/// The newest state of each account among `rows` (one statement cannot update a row twice).
+pub fn newest_per_account(rows: &[AccountRow]) -> Vec<&AccountRow> {
+    let mut newest: std::collections::HashMap<&[u8], &AccountRow> =
+        std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        newest
+            .entry(row.pubkey.as_slice())
+            .and_modify(|kept| {
+                if (row.slot, row.write_version) > (kept.slot, kept.write_version) {
+                    *kept = row;
+                }
+            })
+            .or_insert(row);
+    }
+    let mut rows: Vec<&AccountRow> = newest.into_values().collect();
+    // A fixed order, so concurrent writers lock rows in the same order.
+    rows.sort_by(|a, b| a.pubkey.cmp(&b.pubkey));
+    rows
 }

@@ -59,12 +59,12 @@ macro_rules! mark_closed {
 
 /// Writes the projections of `rows` (inside the caller's transaction). Returns how many
 /// projection rows were inserted or replaced.
-pub fn write(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, StoreError> {
+pub fn write(conn: &mut PgConnection, rows: &[&AccountRow]) -> Result<usize, StoreError> {
     let mut written = 0;
     for row in rows {
         macro_rules! project {
             ($row:ident, $table:ident) => {
-                match $row::of(row)? {
+                match $row::of(*row)? {
                     Some(r) => upsert_newer!(conn, $table, &r),
                     None => 0,
                 }
