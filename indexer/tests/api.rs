@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TempDir, net, serve_api, specs, start_indexer, until_in_sync};
+use gpunet_indexer::api::{ApiOptions, RateLimit};
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_localnet::free_port;
 use gpunet_sdk::registry;
@@ -156,10 +157,100 @@ async fn the_explorer_api_serves_devices_and_receipts_and_refuses_bad_input_with
     let (status, doc) = get(&base, "/v1/openapi.json").await;
     assert_eq!((status, doc["openapi"].as_str()), (200, Some("3.0.3")));
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 4);
+    assert_eq!(paths.len(), 15);
     for path in paths.keys() {
-        let concrete = path.replace("{address}", &first.to_string());
-        let (status, _) = get(&base, &concrete).await;
-        assert_eq!(status, 200, "{concrete}");
+        let concrete = path
+            .replace("{address}", &first.to_string())
+            .replace("{owner}", &owner.pubkey().to_string());
+        let (status, body) = get(&base, &concrete).await;
+        // A device's address names no lease or model.
+        let expected = if path.starts_with("/v1/leases/") || path.starts_with("/v1/models/") {
+            404
+        } else {
+            200
+        };
+        assert_eq!(status, expected, "{concrete}: {body}");
     }
+
+    // Malformed encodings and other methods get JSON errors too.
+    let (status, body) = get(&base, "/v1/devices?limit=%zz%").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("not an integer"));
+    let (status, body) = get(&base, "/v1/devices/%FF%FE").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("malformed path"));
+    let posted = reqwest::Client::new()
+        .post(format!("{base}/v1/devices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 405);
+    let body: Value = posted.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("read-only"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_the_rate_limit_gets_429_json_and_metrics_count_requests_lag_and_commits() {
+    let dir = TempDir::new("limit");
+    let pg = PrivatePostgres::start(&dir.0, free_port()).expect("private PostgreSQL");
+    let url = pg.url();
+    let net = net().await;
+    let metrics = std::sync::Arc::new(gpunet_indexer::metrics::Metrics::default());
+    let (_stop, _indexer) = common::follow_with(&net.localnet, &url, metrics.clone());
+    common::register_models(&net.owner, 1..=2).await;
+    until_in_sync(&net, &url, 2).await;
+    let options = ApiOptions {
+        rate_limit: Some(RateLimit {
+            per_second: 2.0,
+            burst: 5.0,
+        }),
+        metrics,
+    };
+    let base = serve_api(&url, options).await;
+
+    for _ in 0..5 {
+        assert_eq!(get(&base, "/v1/models").await.0, 200);
+    }
+    let refused = reqwest::get(format!("{base}/v1/models")).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    let retry_after = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(retry_after, "1");
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("rate limit"));
+    // Half a second later one more request is allowed (2 per second), then refused again.
+    tokio::time::sleep(Duration::from_millis(550)).await;
+    assert_eq!(get(&base, "/v1/models").await.0, 200);
+    assert_eq!(get(&base, "/v1/models").await.0, 429);
+
+    // /metrics is not limited, and counts what happened.
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("gpunet_indexer_rate_limited_total"), 2.0);
+    assert_eq!(
+        value("gpunet_indexer_api_request_seconds_count{route=\"/v1/models\",status=\"200\"}"),
+        6.0
+    );
+    assert_eq!(
+        value("gpunet_indexer_api_request_seconds_count{route=\"/v1/models\",status=\"429\"}"),
+        2.0
+    );
+    assert!(value("gpunet_indexer_indexed_slot") > 0.0);
+    assert!(value("gpunet_indexer_account_updates_total") >= 2.0);
+    assert!(value("gpunet_indexer_db_commit_seconds_count") >= 1.0);
+    let lag = value("gpunet_indexer_slot_lag");
+    assert!(lag < 50.0, "lag {lag} slots");
 }

@@ -1,6 +1,6 @@
 //! Devices: the list (filters, sort, pages) and one device with its stake.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Nullable, SmallInt, Text};
 
 use super::suppliers::{Of, earnings, earnings_json};
-use super::{ApiError, Checked, DbPool, Params, address, base58, hex, with_conn};
+use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, hex, with_conn};
 use crate::project::{DeviceRow, SlashRow, StakeRow};
 use crate::schema::{devices, slashes, stakes};
 
@@ -45,7 +45,7 @@ pub(super) fn device_json(d: &DeviceRow) -> Value {
 
 pub(super) async fn list_devices(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(
         &params,
@@ -111,7 +111,7 @@ pub(super) async fn list_devices(
 /// One device with its stake, slashes and earnings.
 pub(super) async fn device(
     State(pool): State<DbPool>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let key = address("address", &raw)?;
     let found = with_conn(pool, move |conn| {
@@ -207,8 +207,8 @@ struct EpochLine {
 /// and missed hired epochs with their slash.
 pub(super) async fn epochs(
     State(pool): State<DbPool>,
-    Path(raw): Path<String>,
-    Query(params): Params,
+    PathParam(raw): PathParam,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["limit", "offset"])?;
     let (limit, offset) = q.page()?;

@@ -1,11 +1,11 @@
 //! Leases (clusters), their hires and every settlement of a hire.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, address, base58, with_conn};
+use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 use crate::project::{HireRow, LeaseRow};
 use crate::schema::{hires, leases, settlements};
 
@@ -91,7 +91,7 @@ fn open_filter(q: &Checked) -> Result<Option<bool>, ApiError> {
 
 pub(super) async fn list_leases(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["renter", "open", "limit", "offset"])?;
     let (limit, offset) = q.page()?;
@@ -124,7 +124,7 @@ pub(super) async fn list_leases(
 /// A lease with all its hires and their settlements.
 pub(super) async fn lease(
     State(pool): State<DbPool>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let key = address("address", &raw)?;
     let found = with_conn(pool, move |conn| {
@@ -171,7 +171,7 @@ pub(super) async fn lease(
 
 pub(super) async fn list_hires(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["device", "lease", "owner", "limit", "offset"])?;
     let (limit, offset) = q.page()?;

@@ -65,6 +65,12 @@ pub fn router(pool: DbPool) -> Router {
             get(suppliers::supplier_earnings),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint (see /v1/openapi.json)") })
+        .method_not_allowed_fallback(|| async {
+            ApiError(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "the explorer API is read-only: use GET".into(),
+            )
+        })
         .with_state(pool)
 }
 
@@ -93,7 +99,38 @@ impl IntoResponse for ApiError {
     }
 }
 
-type Params = Query<HashMap<String, String>>;
+/// The query string as name → value, a malformed one refused with a JSON 400.
+pub(crate) struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(params)| Params(params))
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
+    }
+}
+
+/// The one path parameter of a route, a malformed one refused with a JSON 400.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PathParam(value))
+            .map_err(|e| ApiError::bad_request(format!("malformed path: {e}")))
+    }
+}
 
 /// The query parameters, checked against the ones the endpoint knows.
 struct Checked<'a> {
@@ -265,10 +302,10 @@ async fn observe(State(metrics): State<Arc<Metrics>>, request: Request, next: Ne
     response
 }
 
-/// The API with `/metrics`, latency metrics and the rate limit.
+/// The API with its rate limit, plus `/metrics` (not limited: one scraper asks often), all
+/// timed into the metrics.
 pub fn app(pool: DbPool, options: ApiOptions) -> Router {
-    let metrics = options.metrics.clone();
-    let mut app = router(pool).route("/metrics", get(move || async move { metrics.render() }));
+    let mut app = router(pool);
     if let Some(limit) = options.rate_limit {
         let limiter = Arc::new(Limiter {
             limit,
@@ -277,7 +314,9 @@ pub fn app(pool: DbPool, options: ApiOptions) -> Router {
         });
         app = app.layer(from_fn_with_state(limiter, rate_limit));
     }
-    app.layer(from_fn_with_state(options.metrics, observe))
+    let metrics = options.metrics.clone();
+    app.route("/metrics", get(move || async move { metrics.render() }))
+        .layer(from_fn_with_state(options.metrics, observe))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

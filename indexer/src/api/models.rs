@@ -1,12 +1,12 @@
 //! Models and inference sessions, with what was computed and paid for each model.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea};
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, address, base58, hex, with_conn};
+use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, hex, with_conn};
 use crate::project::{ModelRow, SessionRow};
 use crate::schema::{models, sessions};
 
@@ -42,7 +42,7 @@ fn session_json(s: &SessionRow) -> Value {
 
 pub(super) async fn list_models(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["owner", "limit", "offset"])?;
     let (limit, offset) = q.page()?;
@@ -81,7 +81,7 @@ struct ModelTotals {
 /// A model with its inference totals (every device that served it).
 pub(super) async fn model(
     State(pool): State<DbPool>,
-    Path(raw): Path<String>,
+    PathParam(raw): PathParam,
 ) -> Result<Json<Value>, ApiError> {
     let key = address("address", &raw)?;
     let found = with_conn(pool, move |conn| {
@@ -116,7 +116,7 @@ pub(super) async fn model(
 
 pub(super) async fn list_sessions(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["consumer", "model", "limit", "offset"])?;
     let (limit, offset) = q.page()?;

@@ -1,7 +1,7 @@
 //! The network as a whole: configuration and totals, the live supply with prices, and
 //! epochs (emission, total weight, claims).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -79,7 +79,7 @@ pub(super) fn current_epoch(n: &NetworkRow, now: i64) -> Option<i64> {
 
 pub(super) async fn stats(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     Checked::new(&params, &[])?;
     let (config, staking, t) = with_conn(pool, |conn| {
@@ -184,7 +184,7 @@ struct SupplyGroup {
 /// hired now, and the price per GPU-hour (average weighted by GPUs, and minimum).
 pub(super) async fn supply(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["by"])?;
     let by = q.text("by").unwrap_or("gpu_model");
@@ -236,7 +236,7 @@ pub(super) async fn supply(
 /// Epochs with block rewards, newest first.
 pub(super) async fn epochs(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(&params, &["limit", "offset"])?;
     let (limit, offset) = q.page()?;

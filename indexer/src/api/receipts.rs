@@ -1,6 +1,6 @@
 //! Proof-of-compute records (receipts), filtered by device, model, session, hire and time.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ fn receipt_json(r: &ReceiptRow) -> Value {
 
 pub(super) async fn list_receipts(
     State(pool): State<DbPool>,
-    Query(params): Params,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     let q = Checked::new(
         &params,

@@ -1,14 +1,14 @@
 //! What suppliers earned: per device (lease payments, inference payments, block rewards)
 //! and across all devices of one owner.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Json;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea};
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, address, base58, with_conn};
+use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 
 #[derive(QueryableByName, Clone, Debug)]
 pub(super) struct Earnings {
@@ -104,8 +104,8 @@ pub(super) fn earnings_json(e: &Earnings) -> Value {
 /// A supplier's earnings: every device of `owner`, and the totals.
 pub(super) async fn supplier_earnings(
     State(pool): State<DbPool>,
-    Path(raw): Path<String>,
-    Query(params): Params,
+    PathParam(raw): PathParam,
+    Params(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     Checked::new(&params, &[])?;
     let owner = address("owner", &raw)?;

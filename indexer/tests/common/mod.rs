@@ -164,11 +164,20 @@ pub fn follow(
     localnet: &Localnet,
     url: &str,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    follow_with(localnet, url, Default::default())
+}
+
+/// `follow`, counting into `metrics`.
+pub fn follow_with(
+    localnet: &Localnet,
+    url: &str,
+    metrics: std::sync::Arc<gpunet_indexer::metrics::Metrics>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let config = IngestConfig {
         endpoint: localnet.grpc_url.clone(),
         x_token: None,
         database_url: url.to_string(),
-        metrics: Default::default(),
+        metrics,
     };
     let (stop, stopped) = watch::channel(false);
     (stop, tokio::spawn(ingest::run(config, stopped)))
