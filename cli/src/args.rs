@@ -190,6 +190,9 @@ pub struct LocalnetArgs {
     /// After start-up, run the scripted tour (`gpunet demo`) against the chain
     #[arg(long, conflicts_with = "no_init")]
     pub demo: bool,
+    /// The explorer API following this chain (shown by the tour under "where to look")
+    #[arg(long, env = "GPUNET_EXPLORER_URL")]
+    pub explorer_url: Option<String>,
     #[command(flatten)]
     pub network: NetworkInitArgs,
 }
@@ -207,6 +210,9 @@ pub struct DemoArgs {
     /// refund and a slash)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
     pub epochs: u64,
+    /// The explorer API following the chain (shown under "where to look")
+    #[arg(long, env = "GPUNET_EXPLORER_URL")]
+    pub explorer_url: Option<String>,
 }
 
 /// The network parameters; unset values take the production defaults for `network init`

@@ -53,6 +53,8 @@ pub struct DemoOptions {
     /// Verifier keys, at least the network's quorum of them.
     pub verifiers: Vec<Keypair>,
     pub grpc_url: Option<String>,
+    /// The explorer API following the chain, if one runs.
+    pub explorer_url: Option<String>,
 }
 
 impl DemoOptions {
@@ -69,6 +71,7 @@ impl DemoOptions {
             epochs,
             verifiers,
             grpc_url: state.grpc_url.clone(),
+            explorer_url: None,
         })
     }
 }
@@ -76,7 +79,8 @@ impl DemoOptions {
 /// `gpunet demo`.
 pub async fn command(ctx: &Context, args: &DemoArgs) -> Result<Value> {
     let state = State::read(&args.state)?;
-    let options = DemoOptions::from_state(&state, args.devices, args.epochs)?;
+    let mut options = DemoOptions::from_state(&state, args.devices, args.epochs)?;
+    options.explorer_url = args.explorer_url.clone();
     run(&ctx.client()?, &options, &ctx.out).await
 }
 
@@ -687,8 +691,12 @@ fn where_to_look(
     json!({
         "rpc_url": client.url(),
         "grpc_url": options.grpc_url,
-        "explorer": "the gpunet explorer is coming; until then inspect accounts with `gpunet \
-                     lease show`, `gpunet device show` or any Solana RPC tool",
+        "explorer": match &options.explorer_url {
+            Some(url) => format!("{url}  (e.g. /v1/network, /v1/leases/{lease}, /v1/receipts)"),
+            None => "no explorer API given (--explorer-url); inspect accounts with `gpunet lease \
+                     show`, `gpunet device show` or any Solana RPC tool"
+                .to_string(),
+        },
         "network_config": gpunet_sdk::registry::config_address().to_string(),
         "payment_mint": network.payment_mint.to_string(),
         "stake_mint": network.stake_mint.to_string(),

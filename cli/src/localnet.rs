@@ -66,7 +66,10 @@ pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
         Some(state)
     };
     let tour = match state.filter(|_| args.demo) {
-        Some(state) => Some(DemoOptions::from_state(&state, 3, 2)?),
+        Some(state) => Some(DemoOptions {
+            explorer_url: args.explorer_url.clone(),
+            ..DemoOptions::from_state(&state, 3, 2)?
+        }),
         None => None,
     };
     // People see the endpoints before the tour; scripts get one object after it.

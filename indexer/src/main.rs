@@ -162,7 +162,7 @@ fn main() -> ExitCode {
         let api = tokio::spawn(gpunet_indexer::api::serve(listener, app, async move {
             let _ = api_stopped.changed().await;
         }));
-        let _ = tokio::signal::ctrl_c().await;
+        shutdown_signal().await;
         let _ = stop.send(true);
         let _ = ingest.await;
         let _ = api.await;
@@ -174,6 +174,23 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("gpunet-indexer: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM: either stops the indexer cleanly (its private PostgreSQL
+/// is shut down, not left running).
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }
