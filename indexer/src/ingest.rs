@@ -1,16 +1,15 @@
-//! The Geyser subscription: every account the gpunet programs own, at `confirmed`,
-//! stored one slot at a time with the cursor, marked finalized when its slot is rooted.
+//! The Geyser subscription: every account the gpunet programs own and every transaction
+//! of the programs, at `confirmed`, stored a confirmed slot at a time with the cursor (a
+//! group of slots in one transaction while catching up), marked finalized once rooted.
 //! Any failure (stream, network, database) ends the session; the next one resumes from the
 //! stored cursor, so an update is either stored or replayed, never lost.
 
-use std::time::Duration;
-
-use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use futures::{FutureExt, StreamExt};
 use gpunet_sdk::Pubkey;
 use tokio::sync::watch;
 use yellowstone_grpc_client::GeyserGrpcClient;
@@ -105,15 +104,32 @@ async fn session(
 
     // Updates of slots not yet confirmed, by slot.
     let mut pending: BTreeMap<u64, SlotData> = BTreeMap::new();
+    // Confirmed slots not yet written, and the finalized slot not yet marked.
+    let mut ready = Ready::default();
+    let metrics = &config.metrics;
     loop {
-        let update = tokio::select! {
-            update = stream.next() => update,
-            _ = shutdown.changed() => return Ok(()),
+        // Write what is complete as soon as no further update is waiting, or when a catch-up
+        // (updates arriving back to back) has gathered enough: one transaction then covers
+        // many slots, and a live stream still writes every slot as it confirms.
+        let waiting = stream.next().now_or_never();
+        if ready.due(waiting.is_none()) {
+            let started = Instant::now();
+            blocking(|| ready.write(&mut store))?;
+            metrics.db_commit.observe(started.elapsed());
+            metrics
+                .indexed_slot
+                .fetch_max(ready.written_through, Relaxed);
+        }
+        let update = match waiting {
+            Some(update) => update,
+            None => tokio::select! {
+                update = stream.next() => update,
+                _ = shutdown.changed() => return Ok(()),
+            },
         };
         let update = update
             .ok_or(IngestError::StreamEnded)?
             .map_err(|status| IngestError::Grpc(status.to_string()))?;
-        let metrics = &config.metrics;
         match update.update_oneof {
             Some(UpdateOneof::Account(account)) => {
                 let slot = account.slot;
@@ -141,19 +157,102 @@ async fn session(
                         let done = std::mem::replace(&mut pending, later)
                             .remove(&slot.slot)
                             .unwrap_or_default();
-                        let started = Instant::now();
-                        blocking(|| store.commit_slot(slot.slot, &done))?;
-                        metrics.db_commit.observe(started.elapsed());
-                        metrics.indexed_slot.fetch_max(slot.slot, Relaxed);
+                        ready.confirmed(slot.slot, done);
                     }
-                    Ok(SlotStatus::SlotFinalized) => {
-                        blocking(|| store.finalize_through(slot.slot))?;
-                    }
+                    Ok(SlotStatus::SlotFinalized) => ready.finalized(slot.slot),
                     _ => {}
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Most confirmed slots, and most items, one database transaction gathers in a catch-up.
+const MAX_GROUP_SLOTS: usize = 256;
+const MAX_GROUP_ITEMS: usize = 20_000;
+/// Longest a complete slot waits to be written while updates keep arriving.
+const MAX_GROUP_AGE: Duration = Duration::from_millis(200);
+/// Finalized marks are written at most this often on a live stream.
+const FINALIZE_EVERY: Duration = Duration::from_secs(1);
+
+/// Confirmed slots waiting to be written together.
+#[derive(Default)]
+struct Ready {
+    data: SlotData,
+    /// The newest confirmed slot gathered, and how many.
+    slot: Option<u64>,
+    slots: usize,
+    since: Option<Instant>,
+    /// The newest finalized slot not yet marked, and when marks were last written.
+    finalized: Option<u64>,
+    finalized_at: Option<Instant>,
+    /// The cursor after the last write.
+    written_through: u64,
+}
+
+impl Ready {
+    fn confirmed(&mut self, slot: u64, data: SlotData) {
+        let d = &mut self.data;
+        d.rows.extend(data.rows);
+        d.batches.extend(data.batches);
+        d.events.extend(data.events);
+        d.closes.extend(data.closes);
+        d.tx_indexes.extend(data.tx_indexes);
+        self.slot = Some(self.slot.map_or(slot, |s| s.max(slot)));
+        self.slots += 1;
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    fn finalized(&mut self, slot: u64) {
+        self.finalized = Some(self.finalized.map_or(slot, |s| s.max(slot)));
+    }
+
+    fn items(&self) -> usize {
+        let d = &self.data;
+        d.rows.len()
+            + d.events.len()
+            + d.batches
+                .iter()
+                .map(|b| b.batch.batch.records.len())
+                .sum::<usize>()
+    }
+
+    /// Whether to write now: `idle` (no update waiting) writes every complete slot; during a
+    /// catch-up, a full or old enough group.
+    fn due(&self, idle: bool) -> bool {
+        let finalize_due = self.finalized.is_some()
+            && self
+                .finalized_at
+                .is_none_or(|at| at.elapsed() >= FINALIZE_EVERY);
+        if self.slot.is_none() {
+            return idle && finalize_due;
+        }
+        idle || self.slots >= MAX_GROUP_SLOTS
+            || self.items() >= MAX_GROUP_ITEMS
+            || self
+                .since
+                .is_some_and(|since| since.elapsed() >= MAX_GROUP_AGE)
+    }
+
+    /// Writes the gathered slots (one transaction, with the cursor) and the finalized mark.
+    fn write(&mut self, store: &mut Store) -> Result<(), StoreError> {
+        if let Some(slot) = self.slot.take() {
+            store.commit_slot(slot, &std::mem::take(&mut self.data))?;
+            self.written_through = slot;
+            self.slots = 0;
+            self.since = None;
+        }
+        if let Some(finalized) = self.finalized
+            && self
+                .finalized_at
+                .is_none_or(|at| at.elapsed() >= FINALIZE_EVERY)
+        {
+            store.finalize_through(finalized)?;
+            self.finalized = None;
+            self.finalized_at = Some(Instant::now());
+        }
+        Ok(())
     }
 }
 

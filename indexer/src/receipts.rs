@@ -135,18 +135,18 @@ type Totals = (Vec<u8>, Vec<u8>, String, i64, i64, i64, i64, i64);
 fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreError> {
     use crate::schema::receipt_totals as t;
     use diesel::upsert::excluded;
-    let mut sums: Vec<(&[u8], &[u8], &str, [i64; 6])> = Vec::new();
+    // (device, model, kind) → [receipts, compute units, amount, worker, royalty, fee]
+    type Key<'a> = (&'a [u8], &'a [u8], &'a str);
+    let mut sums: Vec<(Key, [i64; 6])> = Vec::new();
     for (device, model, kind, cu, amount, worker, royalty, fee) in inserted {
         let add = [1, *cu, *amount, *worker, *royalty, *fee];
-        match sums
-            .iter_mut()
-            .find(|(d, m, k, _)| *d == device.as_slice() && *m == model.as_slice() && k == kind)
-        {
-            Some((.., total)) => total.iter_mut().zip(add).for_each(|(t, a)| *t += a),
-            None => sums.push((device, model, kind, add)),
+        let key: Key = (device, model, kind);
+        match sums.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => total.iter_mut().zip(add).for_each(|(t, a)| *t += a),
+            None => sums.push((key, add)),
         }
     }
-    for (device, model, kind, [n, cu, amount, worker, royalty, fee]) in sums {
+    for ((device, model, kind), [n, cu, amount, worker, royalty, fee]) in sums {
         diesel::insert_into(t::table)
             .values((
                 t::device.eq(device),

@@ -67,10 +67,16 @@ impl Store {
         diesel::sql_query("SELECT pg_advisory_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
             .execute(&mut conn)?;
-        let migrated = conn
+        let applied = conn
             .run_pending_migrations(MIGRATIONS)
-            .map(|_| ())
+            .map(|applied| applied.len())
             .map_err(|e| StoreError::Migrations(e.to_string()));
+        // A new schema may add decoded tables: fill them from the stored accounts.
+        let migrated = match applied {
+            Ok(0) => Ok(()),
+            Ok(_) => reproject(&mut conn),
+            Err(e) => Err(e),
+        };
         diesel::sql_query("SELECT pg_advisory_unlock($1)")
             .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
             .execute(&mut conn)?;
@@ -162,8 +168,7 @@ impl Store {
     ) -> Result<(usize, usize), StoreError> {
         let slot = bigint("slot", slot)?;
         self.conn.transaction(|conn| {
-            let written = upsert(conn, rows)?;
-            crate::project::write(conn, &newest_per_account(rows))?;
+            let written = upsert_and_project(conn, rows)?;
             // Closed accounts: gone from `accounts`, marked in the projections.
             let present: Vec<&[u8]> = rows.iter().map(|r| r.pubkey.as_slice()).collect();
             let closed: Vec<Vec<u8>> = accounts::table
@@ -217,6 +222,25 @@ impl Store {
     }
 }
 
+/// Rewrites every decoded table from the stored account rows, a page at a time.
+fn reproject(conn: &mut PgConnection) -> Result<(), StoreError> {
+    let mut after: Vec<u8> = Vec::new();
+    loop {
+        let page: Vec<AccountRow> = accounts::table
+            .filter(accounts::pubkey.gt(&after))
+            .order(accounts::pubkey)
+            .limit(2_000)
+            .select(AccountRow::as_select())
+            .load(conn)?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.pubkey.clone();
+        let rows: Vec<&AccountRow> = page.iter().collect();
+        conn.transaction(|conn| crate::project::write(conn, &rows))?;
+    }
+}
+
 /// What one slot brings.
 #[derive(Clone, Debug, Default)]
 pub struct SlotData {
@@ -232,8 +256,7 @@ pub struct SlotData {
 /// then closes (a close loses to a state written later in the same slot: the account was
 /// re-created), then receipts (verified against the logs just stored) and events.
 fn write_slot_data(conn: &mut PgConnection, data: &SlotData) -> Result<usize, StoreError> {
-    let changed = upsert(conn, &data.rows)?;
-    crate::project::write(conn, &newest_per_account(&data.rows))?;
+    let changed = upsert_and_project(conn, &data.rows)?;
     for close in &data.closes {
         let recreated = data.rows.iter().any(|r| {
             r.pubkey == close.address.to_bytes()
@@ -272,10 +295,15 @@ impl SlotData {
 
 /// Inserts `rows`, each replacing a stored row only when its (slot, write_version) is newer
 /// (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns how many were inserted or replaced.
-fn upsert(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, diesel::result::Error> {
+/// Inserts `rows` (one per account), each replacing a stored row only when its (slot,
+/// write_version) is newer (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns the rows that
+/// were inserted or replaced.
+fn upsert<'a>(
+    conn: &mut PgConnection,
+    rows: &[&'a AccountRow],
+) -> Result<Vec<&'a AccountRow>, diesel::result::Error> {
     use diesel::upsert::excluded;
-    let rows = newest_per_account(rows);
-    let mut changed = 0;
+    let mut changed: std::collections::HashSet<Vec<u8>> = Default::default();
     // One statement per chunk (PostgreSQL takes at most 65,535 bound parameters).
     for chunk in rows.chunks(1_000) {
         let upsert = diesel::insert_into(accounts::table)
@@ -295,9 +323,24 @@ fn upsert(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, diesel:
         let newer = sql::<Bool>(
             "(accounts.slot, accounts.write_version) < (excluded.slot, excluded.write_version)",
         );
-        changed += diesel::query_dsl::methods::FilterDsl::filter(upsert, newer).execute(conn)?;
+        changed.extend(
+            diesel::query_dsl::methods::FilterDsl::filter(upsert, newer)
+                .returning(accounts::pubkey)
+                .get_results::<Vec<u8>>(conn)?,
+        );
     }
-    Ok(changed)
+    Ok(rows
+        .iter()
+        .copied()
+        .filter(|r| changed.contains(&r.pubkey))
+        .collect())
+}
+
+/// Stores `rows` and the projections of those that won: (rows written).
+fn upsert_and_project(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, StoreError> {
+    let written = upsert(conn, &newest_per_account(rows))?;
+    crate::project::write(conn, &written)?;
+    Ok(written.len())
 }
 
 /// The newest state of each account among `rows` (one statement cannot update a row twice).

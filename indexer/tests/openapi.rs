@@ -8,12 +8,8 @@
 mod common;
 
 use common::tour;
-use common::{TempDir, fast_localnet, follow, serve_api, until_equal};
-use gpunet_indexer::postgres::PrivatePostgres;
-use gpunet_localnet::free_port;
+use common::{serve_api, until_equal};
 use serde_json::Value;
-use solana_client::nonblocking::rpc_client::RpcClient;
-use solana_client::rpc_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -202,17 +198,9 @@ async fn known_addresses(base: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_property_based_client_driven_by_the_openapi_document_never_gets_a_5xx() {
-    let dir = TempDir::new("openapi");
-    let pg = PrivatePostgres::start(&dir.0.join("pg"), free_port()).expect("PostgreSQL");
-    let url = pg.url();
-    let authority = Keypair::new();
-    let localnet = fast_localnet(&authority);
-    let (_stop, _indexer) = follow(&localnet, &url);
-    tour::run(&localnet, authority, &dir.0).await;
-    let rpc =
-        RpcClient::new_with_commitment(localnet.rpc_url.clone(), CommitmentConfig::confirmed());
-    until_equal(&rpc, &url).await;
-    let base = serve_api(&url, Default::default()).await;
+    let tour = tour::followed("openapi").await;
+    until_equal(&tour.rpc, &tour.url).await;
+    let base = serve_api(&tour.url, Default::default()).await;
 
     let doc: Value = reqwest::get(format!("{base}/v1/openapi.json"))
         .await

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::tour::{self, assert_receipts_equal, receipts_on_chain, until_receipts};
-use common::{Indexer, TempDir, fast_localnet, follow, serve_api, until_equal};
+use common::{Indexer, TempDir, fast_localnet, serve_api, until_equal};
 use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_indexer::store::Store;
 use gpunet_localnet::free_port;
@@ -28,20 +28,12 @@ use solana_keypair::Keypair;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_receipt_of_the_tour_is_stored_as_the_sdk_rebuilds_it_and_verified() {
-    let dir = TempDir::new("receipts");
-    let pg = PrivatePostgres::start(&dir.0.join("pg"), free_port()).expect("PostgreSQL");
-    let url = pg.url();
-    let authority = Keypair::new();
-    let localnet = fast_localnet(&authority);
-    let (_stop, _indexer) = follow(&localnet, &url);
-    tour::run(&localnet, authority, &dir.0).await;
-
-    let rpc =
-        RpcClient::new_with_commitment(localnet.rpc_url.clone(), CommitmentConfig::confirmed());
-    let expected = receipts_on_chain(&rpc).await;
+    let tour = tour::followed("receipts").await;
+    let (rpc, url) = (&tour.rpc, &tour.url);
+    let expected = receipts_on_chain(rpc).await;
     assert!(expected.iter().any(|r| r.kind == ReceiptKind::Inference));
     assert!(expected.iter().any(|r| r.kind == ReceiptKind::LeaseJob));
-    let stored = until_receipts(&url, expected.len()).await;
+    let stored = until_receipts(url, expected.len()).await;
     assert_receipts_equal(&stored, &expected);
     // Inference amounts add up: what workers, model owners and the network got.
     let paid: i64 = stored.iter().map(|r| r.amount).sum();
@@ -101,23 +93,15 @@ fn sum<T>(items: impl IntoIterator<Item = T>, f: impl Fn(T) -> u64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tour_is_visible_through_the_api_with_exact_amounts_and_backfill_rebuilds_it() {
-    let dir = TempDir::new("tour-api");
-    let pg = PrivatePostgres::start(&dir.0.join("pg"), free_port()).expect("PostgreSQL");
-    let url = pg.url();
-    let authority = Keypair::new();
-    let localnet = fast_localnet(&authority);
-    let (_stop, _indexer) = follow(&localnet, &url);
-    tour::run(&localnet, authority, &dir.0).await;
-
-    let rpc =
-        RpcClient::new_with_commitment(localnet.rpc_url.clone(), CommitmentConfig::confirmed());
-    let records = receipts_on_chain(&rpc).await;
-    until_equal(&rpc, &url).await;
-    until_receipts(&url, records.len()).await;
-    let c = chain(&rpc).await;
+    let tour = tour::followed("tour-api").await;
+    let (rpc, url, dir, localnet) = (&tour.rpc, &tour.url, &tour.dir, &tour.localnet);
+    let records = receipts_on_chain(rpc).await;
+    until_equal(rpc, url).await;
+    until_receipts(url, records.len()).await;
+    let c = chain(rpc).await;
     assert!(!c.devices.is_empty() && !c.leases.is_empty() && !c.hires.is_empty());
     assert!(!c.slashes.is_empty() && !c.epochs.is_empty() && !c.models.is_empty());
-    let base = serve_api(&url, Default::default()).await;
+    let base = serve_api(url, Default::default()).await;
     let inference = |r: &&Record| r.kind == ReceiptKind::Inference;
 
     // Network totals.

@@ -752,3 +752,44 @@ async fn from_slot_older_than_the_replay_window_is_refused_with_the_first_availa
     let updates = read_until(&mut stream, |seen| !seen.is_empty()).await;
     assert!(slot_status(&updates[0]).is_some_and(|(slot, _)| slot >= first));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_localnet_with_a_subscriber_still_connected_stops_promptly_and_the_stream_ends() {
+    let authority = Keypair::new();
+    let localnet = start(&authority.pubkey(), 100);
+    let mut grpc = client(&localnet.grpc_url).await;
+    let (_sink, mut stream) = grpc
+        .subscribe_with_request(Some(request(
+            vec![],
+            vec![],
+            Some(slots(false)),
+            CommitmentLevel::Processed,
+        )))
+        .await
+        .expect("subscribed");
+    // The subscription is live.
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+    assert!(matches!(first, Ok(Some(Ok(_)))), "{first:?}");
+
+    // Dropping the chain must not wait for the subscriber to hang up. (A plain thread: if
+    // it hangs, the test fails instead of hanging with it.)
+    let (dropped, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        drop(localnet);
+        let _ = dropped.send(started.elapsed());
+    });
+    let took = done
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the localnet stops within 10 s with a subscriber connected");
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+    // And the subscriber sees its stream end (or fail), not silence.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        end.is_ok(),
+        "the stream stayed open after the server stopped"
+    );
+}

@@ -7,8 +7,8 @@ use super::{decode, key};
 use crate::schema::{hires, leases};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = leases, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = leases)]
 pub struct LeaseRow {
     pub address: Vec<u8>,
     pub renter: Vec<u8>,
@@ -61,8 +61,8 @@ impl LeaseRow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = hires, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = hires)]
 pub struct HireRow {
     pub address: Vec<u8>,
     pub lease: Vec<u8>,

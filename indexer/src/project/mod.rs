@@ -17,24 +17,23 @@ pub use staking::{EpochRewardsRow, SlashRow, StakeRow, StakingConfigRow};
 
 use crate::store::{AccountRow, StoreError};
 
-/// `INSERT ... ON CONFLICT (address) DO UPDATE ... WHERE` the stored (slot, write_version)
-/// is older than the new row's: a replayed or late update never overwrites newer state.
-macro_rules! upsert_newer {
-    ($conn:expr, $table:ident, $row:expr) => {{
+/// Replaces the stored rows of `$rows`' addresses in `$table` by `$rows`: one DELETE and
+/// batched INSERTs. Called only with accounts whose account row was just written (the
+/// account upsert's guard decided they are newer), so a projection is exactly as new as its
+/// account row.
+macro_rules! replace_rows {
+    ($conn:expr, $table:ident, $rows:expr) => {{
         use crate::schema::$table;
-        let upsert = diesel::insert_into($table::table)
-            .values($row)
-            .on_conflict($table::address)
-            .do_update()
-            .set($row);
-        let newer = diesel::dsl::sql::<diesel::sql_types::Bool>(concat!(
-            "(",
-            stringify!($table),
-            ".slot, ",
-            stringify!($table),
-            ".write_version) < (excluded.slot, excluded.write_version)"
-        ));
-        diesel::query_dsl::methods::FilterDsl::filter(upsert, newer).execute($conn)?
+        let rows = $rows;
+        let keys: Vec<&[u8]> = rows.iter().map(|r| r.address.as_slice()).collect();
+        diesel::delete($table::table.filter($table::address.eq_any(keys))).execute($conn)?;
+        // At most 25 columns × 500 rows bound parameters per statement.
+        for chunk in rows.chunks(500) {
+            diesel::insert_into($table::table)
+                .values(chunk)
+                .execute($conn)?;
+        }
+        rows.len()
     }};
 }
 
@@ -57,34 +56,33 @@ macro_rules! mark_closed {
     }};
 }
 
-/// Writes the projections of `rows` (inside the caller's transaction). Returns how many
-/// projection rows were inserted or replaced.
+/// Writes the projections of `rows` (inside the caller's transaction): the accounts whose
+/// stored row was just replaced or inserted, one per address. Returns how many projection
+/// rows were written.
 pub fn write(conn: &mut PgConnection, rows: &[&AccountRow]) -> Result<usize, StoreError> {
-    let mut written = 0;
-    for row in rows {
-        macro_rules! project {
-            ($row:ident, $table:ident) => {
-                match $row::of(*row)? {
-                    Some(r) => upsert_newer!(conn, $table, &r),
-                    None => 0,
-                }
-            };
-        }
-        written += match row.kind.as_str() {
-            "NetworkConfig" => project!(NetworkRow, network),
-            "Device" => project!(DeviceRow, devices),
-            "StakingConfig" => project!(StakingConfigRow, staking_config),
-            "StakeAccount" => project!(StakeRow, stakes),
-            "EpochRewards" => project!(EpochRewardsRow, epoch_rewards),
-            "Slash" => project!(SlashRow, slashes),
-            "Lease" => project!(LeaseRow, leases),
-            "Hire" => project!(HireRow, hires),
-            "Model" => project!(ModelRow, models),
-            "Session" => project!(SessionRow, sessions),
-            _ => 0,
-        };
+    macro_rules! project {
+        ($row:ident, $table:ident) => {{
+            let decoded = rows
+                .iter()
+                .filter_map(|r| $row::of(r).transpose())
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            if decoded.is_empty() {
+                0
+            } else {
+                replace_rows!(conn, $table, &decoded)
+            }
+        }};
     }
-    Ok(written)
+    Ok(project!(NetworkRow, network)
+        + project!(DeviceRow, devices)
+        + project!(StakingConfigRow, staking_config)
+        + project!(StakeRow, stakes)
+        + project!(EpochRewardsRow, epoch_rewards)
+        + project!(SlashRow, slashes)
+        + project!(LeaseRow, leases)
+        + project!(HireRow, hires)
+        + project!(ModelRow, models)
+        + project!(SessionRow, sessions))
 }
 
 /// Records that `address` was closed by a transaction of `slot`: its account row goes (with

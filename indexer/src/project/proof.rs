@@ -8,8 +8,8 @@ use super::{decode, key};
 use crate::schema::{models, sessions};
 use crate::store::{AccountRow, StoreError, bigint};
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = models, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = models)]
 pub struct ModelRow {
     pub address: Vec<u8>,
     pub owner: Vec<u8>,
@@ -43,8 +43,8 @@ impl ModelRow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = sessions, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
 pub struct SessionRow {
     pub address: Vec<u8>,
     pub consumer: Vec<u8>,

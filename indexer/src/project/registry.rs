@@ -7,8 +7,8 @@ use super::{decode, key};
 use crate::schema::{devices, network};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = network, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = network)]
 pub struct NetworkRow {
     pub address: Vec<u8>,
     pub admin: Vec<u8>,
@@ -61,7 +61,7 @@ impl NetworkRow {
 }
 
 /// A device as the explorer reads it.
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = devices)]
 pub struct DeviceRow {
     pub address: Vec<u8>,

@@ -9,8 +9,8 @@ use super::{decode, key};
 use crate::schema::{epoch_rewards, slashes, stakes, staking_config};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = staking_config, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = staking_config)]
 pub struct StakingConfigRow {
     pub address: Vec<u8>,
     pub stake_mint: Vec<u8>,
@@ -57,8 +57,8 @@ impl StakingConfigRow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = stakes, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = stakes)]
 pub struct StakeRow {
     pub address: Vec<u8>,
     pub device: Vec<u8>,
@@ -102,8 +102,8 @@ impl StakeRow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = epoch_rewards, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = epoch_rewards)]
 pub struct EpochRewardsRow {
     pub address: Vec<u8>,
     pub epoch: i64,
@@ -135,8 +135,8 @@ impl EpochRewardsRow {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable, AsChangeset)]
-#[diesel(table_name = slashes, treat_none_as_null = true)]
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
+#[diesel(table_name = slashes)]
 pub struct SlashRow {
     pub address: Vec<u8>,
     pub stake: Vec<u8>,

@@ -65,6 +65,43 @@ pub async fn run(localnet: &Localnet, authority: Keypair, dir: &Path) {
         .expect("the tour runs");
 }
 
+/// A tour run while the indexer (in-process) follows it into a private PostgreSQL.
+/// Fields drop in order: the indexer stops before the chain and the database it uses.
+pub struct Followed {
+    _indexer: (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>),
+    pub url: String,
+    pub localnet: Localnet,
+    /// At confirmed commitment.
+    pub rpc: RpcClient,
+    _pg: gpunet_indexer::postgres::PrivatePostgres,
+    pub dir: super::TempDir,
+}
+
+/// Starts PostgreSQL, localnet and the indexer, and runs the tour.
+pub async fn followed(label: &str) -> Followed {
+    let dir = super::TempDir::new(label);
+    let pg = gpunet_indexer::postgres::PrivatePostgres::start(
+        &dir.0.join("pg"),
+        gpunet_localnet::free_port(),
+    )
+    .expect("PostgreSQL");
+    let url = pg.url();
+    let authority = Keypair::new();
+    let localnet = super::fast_localnet(&authority);
+    let indexer = super::follow(&localnet, &url);
+    run(&localnet, authority, &dir.0).await;
+    let rpc =
+        RpcClient::new_with_commitment(localnet.rpc_url.clone(), CommitmentConfig::confirmed());
+    Followed {
+        _indexer: indexer,
+        url,
+        localnet,
+        rpc,
+        _pg: pg,
+        dir,
+    }
+}
+
 /// Every record on the chain, by (device, seq): for each device's `ReceiptLog`, its records
 /// rebuilt by the sdk from the transactions that touched the log, verified against it.
 pub async fn receipts_on_chain(rpc: &RpcClient) -> Vec<Record> {

@@ -92,17 +92,36 @@ async fn serve(listener: std::net::TcpListener, hub: Arc<Hub>, stopped: oneshot:
     let geyser = GeyserServer::new(Service { hub })
         .max_decoding_message_size(4 << 20)
         .max_encoding_message_size(64 << 20);
-    let served = tonic::transport::Server::builder()
+    // Stopping is graceful for unary calls, but a subscription never ends by itself: after
+    // a short grace the server stops anyway and open streams are cut (their clients see the
+    // connection close and reconnect elsewhere).
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        let _ = stopping.send(true);
+    });
+    let mut graceful = stop.clone();
+    let server = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(geyser)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-            let _ = stopped.await;
-        })
-        .await;
-    if let Err(e) = served {
-        eprintln!("gpunet-localnet: gRPC server stopped: {e}");
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            let _ = graceful.wait_for(|stop| *stop).await;
+        });
+    tokio::select! {
+        served = server => {
+            if let Err(e) = served {
+                eprintln!("gpunet-localnet: gRPC server stopped: {e}");
+            }
+        }
+        _ = async {
+            let _ = stop.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {}
     }
 }
+
+/// How long a stopping server waits for open calls before cutting them.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl Drop for GrpcServer {
     fn drop(&mut self) {
