@@ -294,10 +294,17 @@ impl GpunetClient {
     }
 
     /// Waits until the chain's clock is in `epoch` or later; returns the current epoch.
+    /// It then waits for one more slot: the clock an RPC node shows can run a slot ahead of
+    /// the one the next transaction executes with (seen on localnet under load), and a
+    /// transaction sent right away could still find the previous epoch.
     pub async fn wait_for_epoch(&self, epoch: u64) -> Result<u64> {
         loop {
             let current = self.current_epoch().await?;
             if current >= epoch {
+                let seen = self.clock().await?.slot;
+                while self.clock().await?.slot <= seen {
+                    tokio::time::sleep(self.poll_interval).await;
+                }
                 return Ok(current);
             }
             tokio::time::sleep(self.poll_interval * 2).await;
