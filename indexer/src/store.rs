@@ -93,10 +93,10 @@ impl Store {
         Ok(slot.map(|s| s as u64))
     }
 
-    /// Stores what slot `slot` completed — account states (each replacing an older state
-    /// only), receipt batches, events, closed accounts — and moves the cursor to `slot`,
-    /// atomically: after a crash either all of it happened or none. Returns how many account
-    /// rows were inserted or replaced.
+    /// Stores what the confirmed slots up to `slot` brought — account states (each replacing
+    /// an older state only), receipt batches, events, closed accounts — and moves the cursor
+    /// to `slot`, atomically: after a crash either all of it happened or none. Returns how
+    /// many account rows were inserted or replaced.
     pub fn commit_slot(&mut self, slot: u64, data: &SlotData) -> Result<usize, StoreError> {
         let cursor = bigint("slot", slot)?;
         self.conn.transaction(|conn| {

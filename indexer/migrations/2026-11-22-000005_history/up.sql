@@ -61,6 +61,7 @@ CREATE INDEX settlements_lease ON settlements (lease);
 
 ALTER TABLE receipts ADD COLUMN finalized BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX receipts_device_time ON receipts (device, timestamp);
+CREATE INDEX receipts_unfinalized ON receipts (slot) WHERE NOT finalized;
 
 -- Aggregates kept with the receipts (in the same transaction, counting only rows newly
 -- inserted), so network, model and supplier totals never scan every receipt.
