@@ -115,20 +115,20 @@ pub(super) async fn device(
 ) -> Result<Json<Value>, ApiError> {
     let key = address("address", &raw)?;
     let found = with_conn(pool, move |conn| {
-        let Some(device) = devices::table
+        // The device and its stake in one round trip.
+        let Some((device, stake)) = devices::table
             .find(&key)
-            .select(DeviceRow::as_select())
-            .first(conn)
+            .left_join(
+                stakes::table.on(stakes::device
+                    .eq(devices::address)
+                    .and(stakes::closed_slot.is_null())),
+            )
+            .select((DeviceRow::as_select(), Option::<StakeRow>::as_select()))
+            .first::<(DeviceRow, Option<StakeRow>)>(conn)
             .optional()?
         else {
             return Ok(None);
         };
-        let stake = stakes::table
-            .filter(stakes::device.eq(&key))
-            .filter(stakes::closed_slot.is_null())
-            .select(StakeRow::as_select())
-            .first(conn)
-            .optional()?;
         let slashes = slashes::table
             .filter(slashes::device.eq(&key))
             .order(slashes::slash_id)

@@ -38,27 +38,33 @@ pub(super) struct Earnings {
     pending_slash: i64,
 }
 
-/// Per device: `$1` is matched against the column named by `by` (owner or address).
+/// Per device, one pass over its settlements and one over its receipt aggregates; `$1` is
+/// matched by the filter appended (owner or address).
 const EARNINGS: &str = "SELECT d.address AS device,
-    COALESCE((SELECT sum(to_owner) FROM settlements s WHERE s.device = d.address), 0)::BIGINT
-        AS lease_earnings,
-    COALESCE((SELECT sum(worker) FROM receipt_totals r
-        WHERE r.device = d.address AND r.kind = 'inference'), 0)::BIGINT AS inference_earnings,
-    COALESCE((SELECT sum(attested) FROM settlements s WHERE s.device = d.address), 0)::BIGINT
-        AS epochs_paid,
-    COALESCE((SELECT sum(missed) FROM settlements s WHERE s.device = d.address), 0)::BIGINT
-        AS epochs_missed,
-    COALESCE((SELECT sum(receipts) FROM receipt_totals r
-        WHERE r.device = d.address AND r.kind = 'inference'), 0)::BIGINT AS inferences,
-    COALESCE((SELECT sum(receipts) FROM receipt_totals r
-        WHERE r.device = d.address AND r.kind = 'lease_job'), 0)::BIGINT AS job_receipts,
-    COALESCE((SELECT sum(compute_units) FROM receipt_totals r WHERE r.device = d.address), 0)::BIGINT
-        AS compute_units,
+    COALESCE(s.to_owner, 0) AS lease_earnings,
+    COALESCE(r.worker, 0) AS inference_earnings,
+    COALESCE(s.attested, 0) AS epochs_paid,
+    COALESCE(s.missed, 0) AS epochs_missed,
+    COALESCE(r.inferences, 0) AS inferences,
+    COALESCE(r.jobs, 0) AS job_receipts,
+    COALESCE(r.compute_units, 0) AS compute_units,
     COALESCE(st.rewards_claimed, 0) AS rewards_claimed,
     COALESCE(st.active, 0) AS staked,
     COALESCE(st.slashed_total, 0) AS slashed,
     COALESCE(st.pending_slash_amount, 0) AS pending_slash
 FROM devices d
+LEFT JOIN LATERAL (
+    SELECT sum(to_owner)::BIGINT AS to_owner, sum(attested)::BIGINT AS attested,
+        sum(missed)::BIGINT AS missed
+    FROM settlements WHERE device = d.address
+) s ON true
+LEFT JOIN LATERAL (
+    SELECT sum(worker) FILTER (WHERE kind = 'inference')::BIGINT AS worker,
+        sum(receipts) FILTER (WHERE kind = 'inference')::BIGINT AS inferences,
+        sum(receipts) FILTER (WHERE kind = 'lease_job')::BIGINT AS jobs,
+        sum(compute_units)::BIGINT AS compute_units
+    FROM receipt_totals WHERE device = d.address
+) r ON true
 LEFT JOIN stakes st ON st.device = d.address AND st.closed_slot IS NULL
 WHERE ";
 
