@@ -68,7 +68,10 @@ pub async fn run(localnet: &Localnet, authority: Keypair, dir: &Path) {
 /// A tour run while the indexer (in-process) follows it into a private PostgreSQL.
 /// Fields drop in order: the indexer stops before the chain and the database it uses.
 pub struct Followed {
-    _indexer: (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>),
+    _indexer: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
     pub url: String,
     pub localnet: Localnet,
     /// At confirmed commitment.
