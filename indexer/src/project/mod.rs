@@ -1,6 +1,7 @@
 //! Decoded tables ("projections") of the stored accounts, one per account type, written in
-//! the same transaction as the account rows and guarded by the same (slot, write_version),
-//! so a projection is never newer or older than the account it comes from.
+//! the same transaction as the account rows, for exactly the rows the account upsert's
+//! (slot, write_version) guard let through: a projection is never newer or older than the
+//! account it comes from.
 
 mod escrow;
 mod proof;
