@@ -431,6 +431,33 @@ fn row_counts(conn: &mut PgConnection) -> Result<BTreeMap<String, i64>> {
 // ----------------------------------------------------------------------------------------
 // 1. Ingest vs COPY.
 
+/// Calls macro `$m` with every table of the indexer's schema (diesel's table types are static,
+/// so `COPY` by name dispatches over this one list).
+macro_rules! for_each_table {
+    ($m:ident) => {
+        $m!(
+            accounts,
+            ingest_cursor,
+            devices,
+            receipts,
+            receipt_chains,
+            network,
+            staking_config,
+            stakes,
+            epoch_rewards,
+            slashes,
+            leases,
+            hires,
+            models,
+            sessions,
+            events,
+            device_epochs,
+            settlements,
+            receipt_totals
+        )
+    };
+}
+
 /// `COPY <table> TO STDOUT` (text format) of a table of the indexer's schema; `None` for a
 /// table this program does not know (the caller refuses to compare then).
 fn copy_out(conn: &mut PgConnection, table: &str) -> Result<Option<Vec<u8>>> {
@@ -447,26 +474,7 @@ fn copy_out(conn: &mut PgConnection, table: &str) -> Result<Option<Vec<u8>>> {
             }
         };
     }
-    out!(
-        accounts,
-        ingest_cursor,
-        devices,
-        receipts,
-        receipt_chains,
-        network,
-        staking_config,
-        stakes,
-        epoch_rewards,
-        slashes,
-        leases,
-        hires,
-        models,
-        sessions,
-        events,
-        device_epochs,
-        settlements,
-        receipt_totals
-    )
+    for_each_table!(out)
 }
 
 /// `COPY <table> FROM STDIN` of what [`copy_out`] wrote; returns the rows copied.
@@ -486,26 +494,7 @@ fn copy_in(conn: &mut PgConnection, table: &str, data: &[u8]) -> Result<usize> {
             }
         };
     }
-    into!(
-        accounts,
-        ingest_cursor,
-        devices,
-        receipts,
-        receipt_chains,
-        network,
-        staking_config,
-        stakes,
-        epoch_rewards,
-        slashes,
-        leases,
-        hires,
-        models,
-        sessions,
-        events,
-        device_epochs,
-        settlements,
-        receipt_totals
-    )
+    for_each_table!(into)
 }
 
 /// Sends every transaction, `in_flight` at once, without preflight, each signed just
