@@ -134,25 +134,13 @@ pub fn db_state(url: &str) -> State {
 /// Waits until the database holds exactly what the chain holds (and at least `models`
 /// models), failing after 60 s with both sides.
 pub async fn until_in_sync(net: &Net, url: &str, models: usize) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let chain = chain_state(&net.rpc).await;
-        let db = tokio::task::block_in_place(|| db_state(url));
-        let stored_models = db
-            .values()
+    until_state(&net.rpc, url, |db| {
+        db.values()
             .filter(|(_, data)| gpunet_sdk::account_kind(data) == Some("Model"))
-            .count();
-        if db == chain && stored_models >= models {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not in sync: chain has {} accounts, database {} ({stored_models} models)",
-            chain.len(),
-            db.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+            .count()
+            >= models
+    })
+    .await
 }
 
 pub fn start_indexer(net: &Net, url: &str) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
@@ -239,11 +227,17 @@ impl Drop for Indexer {
 
 /// Waits until the database holds exactly the accounts the chain holds, failing after 60 s.
 pub async fn until_equal(rpc: &RpcClient, url: &str) {
+    until_state(rpc, url, |_| true).await
+}
+
+/// Waits until the database holds exactly what the chain holds and `also` accepts it,
+/// failing after 60 s with both sizes.
+async fn until_state(rpc: &RpcClient, url: &str, also: impl Fn(&State) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let chain = chain_state(rpc).await;
         let db = tokio::task::block_in_place(|| db_state(url));
-        if db == chain {
+        if db == chain && also(&db) {
             return;
         }
         assert!(
