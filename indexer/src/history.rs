@@ -8,10 +8,10 @@ use diesel::upsert::excluded;
 use gpunet_sdk::escrow::HireSettled;
 use gpunet_sdk::registry::UptimeAttested;
 use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};
-use gpunet_sdk::{Pubkey, decode_event};
+use gpunet_sdk::decode_event;
 
 use crate::schema::{device_epochs, events, settlements};
-use crate::store::{StoreError, bigint};
+use crate::store::{StoreError, bigint, key};
 use crate::tx::Event;
 
 /// Stores `events` and what they say (inside the caller's transaction).
@@ -46,10 +46,6 @@ pub fn write(conn: &mut PgConnection, events: &[Event]) -> Result<(), StoreError
         }
     }
     Ok(())
-}
-
-fn key(k: &Pubkey) -> Vec<u8> {
-    k.to_bytes().to_vec()
 }
 
 /// Inserts the (device, epoch) row if missing and sets `$column` on it.

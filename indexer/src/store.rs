@@ -41,6 +41,11 @@ pub struct AccountRow {
     pub finalized: bool,
 }
 
+/// A 32-byte key as a BYTEA column value.
+pub fn key(k: &gpunet_sdk::Pubkey) -> Vec<u8> {
+    k.to_bytes().to_vec()
+}
+
 /// A u32 from the chain as an INTEGER.
 pub fn int(field: &'static str, value: u32) -> Result<i32, StoreError> {
     i32::try_from(value).map_err(|_| StoreError::OutOfRange {

@@ -77,18 +77,6 @@ fn settlement_json(s: &SettlementRow) -> Value {
     })
 }
 
-/// `open`: `true` for leases not closed, `false` for closed ones.
-fn open_filter(q: &Checked) -> Result<Option<bool>, ApiError> {
-    match q.text("open") {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "open: {other:?} is not true or false"
-        ))),
-    }
-}
-
 pub(super) async fn list_leases(
     State(pool): State<DbPool>,
     Params(params): Params,
@@ -96,7 +84,8 @@ pub(super) async fn list_leases(
     let q = Checked::new(&params, &["renter", "open", "limit", "offset"])?;
     let (limit, offset) = q.page()?;
     let renter = q.address("renter")?;
-    let open = open_filter(&q)?;
+    // true: leases not closed; false: closed ones.
+    let open = q.boolean("open")?;
     let rows = with_conn(pool, move |conn| {
         let mut query = leases::table.select(LeaseRow::as_select()).into_boxed();
         if let Some(renter) = renter {

@@ -161,6 +161,17 @@ impl<'a> Checked<'a> {
             .transpose()
     }
 
+    fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.text(name) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "{name}: {other:?} is not true or false"
+            ))),
+        }
+    }
+
     fn address(&self, name: &str) -> Result<Option<Vec<u8>>, ApiError> {
         self.text(name).map(|v| address(name, v)).transpose()
     }

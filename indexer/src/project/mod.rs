@@ -16,7 +16,7 @@ pub use proof::{ModelRow, SessionRow};
 pub use registry::{DeviceRow, NetworkRow};
 pub use staking::{EpochRewardsRow, SlashRow, StakeRow, StakingConfigRow};
 
-use crate::store::{AccountRow, StoreError};
+use crate::store::{AccountRow, StoreError, key};
 
 /// Replaces the stored rows of `$rows`' addresses in `$table` by `$rows`: one DELETE and
 /// batched INSERTs. Called only with accounts whose account row was just written (the
@@ -115,11 +115,6 @@ pub fn close(conn: &mut PgConnection, address: &[u8], slot: i64) -> Result<usize
         sessions
     );
     Ok(deleted + marked)
-}
-
-/// A 32-byte key as a column value.
-fn key(k: &gpunet_sdk::Pubkey) -> Vec<u8> {
-    k.to_bytes().to_vec()
 }
 
 /// Decodes `account` as `T` when it is of `kind` (`None` otherwise, or when it does not
