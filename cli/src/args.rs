@@ -499,6 +499,11 @@ pub enum LeaseCommand {
         /// Name (1 to 32 bytes)
         #[arg(long)]
         name: String,
+        /// What the leased devices run, read by the worker agent (at most 128 bytes):
+        /// `cmd:<shell command>` (run with `sh -c`) or `image:<container image reference>`;
+        /// empty (the default) runs the agent's built-in CPU/GPU benchmark workload
+        #[arg(long, value_name = "SPEC", default_value = "")]
+        job: String,
         /// Highest price per GPU-hour accepted, in USDC
         #[arg(long)]
         max_price: Amount,

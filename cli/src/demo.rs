@@ -353,6 +353,9 @@ async fn register_supplier(
     })
 }
 
+/// The demo lease's job: a short shell command for the worker agent.
+pub const DEMO_JOB: &str = "cmd:echo gpunet demo";
+
 async fn hire_cluster(
     renter: &GpunetClient,
     network: &Network,
@@ -362,12 +365,14 @@ async fn hire_cluster(
     out: &Output,
 ) -> Result<Pubkey> {
     let max_price = suppliers.iter().map(|s| s.price).max().unwrap_or(1);
-    let created = renter.create_lease(1, "demo cluster", max_price).await?;
+    let created = renter
+        .create_lease(1, "demo cluster", DEMO_JOB, max_price)
+        .await?;
     step(
         steps,
         out,
         format!(
-            "lease {} opened by renter {}, up to {} USDC per GPU-hour",
+            "lease {} opened by renter {}, up to {} USDC per GPU-hour, job `{DEMO_JOB}`",
             created.address,
             renter.pubkey(),
             network.usdc(max_price)

@@ -127,6 +127,7 @@ pub fn lease(address: &Pubkey, l: &Lease) -> Value {
         "renter": l.renter.to_string(),
         "lease_id": l.lease_id,
         "name": l.name,
+        "job": l.job,
         "vault": l.vault.to_string(),
         "max_price_per_gpu_hour": l.max_price_per_gpu_hour,
         "terminated_at_epoch": l.terminated_at_epoch,

@@ -13,7 +13,7 @@ use common::{Chain, TempDir, gpunet, json_of, keygen};
 use gpunet_localnet::free_port;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::{ClientError, GpunetClient};
-use gpunet_sdk::escrow;
+use gpunet_sdk::escrow::{self, EscrowError};
 use gpunet_sdk::registry::{self, RegistryError};
 use predicates::prelude::*;
 use serde_json::Value;
@@ -82,6 +82,10 @@ fn subcommand_help_says_who_signs_and_which_units() {
             "--green",
             "--no-green",
         ],
+    );
+    assert_help_mentions(
+        &["lease", "create", "--help"],
+        &["--job", "cmd:", "image:", "sh -c", "benchmark", "renter"],
     );
     assert_help_mentions(
         &["model", "register", "--help"],
@@ -259,6 +263,32 @@ fn a_program_refusal_is_decoded_to_the_error_name() {
     );
 }
 
+#[test]
+fn a_lease_job_with_an_unknown_scheme_is_refused_by_name() {
+    let chain = chain();
+    let (renter, _) = chain.wallet("bad-job", 2);
+    let error = chain.fails(
+        &renter,
+        &[
+            "lease",
+            "create",
+            "--id",
+            "1",
+            "--name",
+            "bad-job",
+            "--job",
+            "docker:nginx",
+            "--max-price",
+            "2",
+        ],
+    );
+    let number = u32::from(EscrowError::InvalidJob);
+    assert!(
+        error.starts_with(&format!("escrow refused: InvalidJob (error {number}):")),
+        "{error}"
+    );
+}
+
 /// 1.8 USDC per GPU-hour, 1 GPU, 2 s epochs: 1000 base units per epoch, plus the
 /// renter's 0.25 % fee (2.5, rounded down).
 const PER_EPOCH: u64 = 1_000 + 2;
@@ -297,13 +327,14 @@ fn renter_with_lease(chain: &Chain, name: &str, usdc: &str) -> (std::path::PathB
             "1",
             "--name",
             name,
+            "--job",
+            &format!("cmd:echo {name}"),
             "--max-price",
             "2",
         ],
-    )["lease"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    );
+    assert_eq!(lease["job"], format!("cmd:echo {name}"));
+    let lease = lease["lease"].as_str().unwrap().to_string();
     (renter, lease)
 }
 
@@ -342,6 +373,7 @@ fn hiring_devices_from_a_file_deposits_for_each() {
         "{hired}"
     );
     let shown = chain.ok(&renter, &["lease", "show", &lease]);
+    assert_eq!(shown["job"], "cmd:echo batch");
     assert_eq!(shown["hires"], 3);
     assert_eq!(shown["vault_balance"].as_u64(), Some(3 * 3 * PER_EPOCH));
     let hired_devices: Vec<&str> = shown["hire_accounts"]

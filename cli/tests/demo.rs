@@ -107,6 +107,7 @@ async fn check(client: &GpunetClient, summary: &Value) {
     }
 
     let account = client.lease(&lease).await.unwrap();
+    assert_eq!(account.job, gpunet_cli::demo::DEMO_JOB);
     assert_eq!(account.totals.deposited, deposited);
     assert_eq!(account.totals.refunded, refunded);
     assert!(refunded > 0, "the missed epoch was refunded");

@@ -5,10 +5,10 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
+use gpunet_sdk::decode_event;
 use gpunet_sdk::escrow::HireSettled;
 use gpunet_sdk::registry::UptimeAttested;
 use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};
-use gpunet_sdk::decode_event;
 
 use crate::schema::{device_epochs, events, settlements};
 use crate::store::{StoreError, bigint, key};

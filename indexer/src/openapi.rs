@@ -212,6 +212,10 @@ fn schemas() -> Value {
     detail["earnings"] = nullable(earnings.clone());
     let lease = json!({
         "address": string(), "renter": string(), "lease_id": integer(), "name": string(),
+        "job": {
+            "type": "string",
+            "description": "what the devices run: `cmd:<shell command>`, `image:<container image reference>`, or empty for the worker agent's benchmark workload",
+        },
         "payment_mint": string(), "max_price_per_gpu_hour": integer(), "created_at": integer(),
         "terminated_at_epoch": n_integer(), "hires": integer(), "active_hires": integer(),
         "deposited": integer(), "paid_to_owners": integer(), "fees": integer(),

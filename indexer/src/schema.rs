@@ -222,6 +222,7 @@ diesel::table! {
         slot -> Int8,
         write_version -> Int8,
         closed_slot -> Nullable<Int8>,
+        job -> Text,
     }
 }
 

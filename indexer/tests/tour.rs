@@ -233,6 +233,8 @@ async fn the_tour_is_visible_through_the_api_with_exact_amounts_and_backfill_reb
             ]
             .map(|v| v as i64)
         );
+        assert_eq!(l["job"], lease.job.as_str());
+        assert!(!lease.job.is_empty(), "the tour's lease names its job");
         assert_eq!(int(&l["hires"]) as u32, lease.hires);
         assert_eq!(int(&l["active_hires"]) as u32, lease.active_hires);
         for (hire_address, hire) in c.hires.iter().filter(|(_, h)| h.lease == *address) {

@@ -191,6 +191,7 @@ async fn a_transaction_of_each_program_arrives_with_logs_inner_instructions_and_
     let args = escrow::CreateLeaseArgs {
         lease_id: 1,
         name: "cluster".into(),
+        job: "image:ghcr.io/example/trainer:1".into(),
         max_price_per_gpu_hour: 2_000_000,
     };
     let sig = send(

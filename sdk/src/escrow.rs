@@ -1,12 +1,14 @@
 //! Escrow program: ids, PDAs, instruction builders and the read-only settlement views.
 
 use anchor_lang::{InstructionData, ToAccountMetas};
-pub use escrow::constants::MAX_SETTLE_EPOCHS;
+pub use escrow::constants::{MAX_JOB_LEN, MAX_SETTLE_EPOCHS};
 pub use escrow::errors::EscrowError;
 pub use escrow::events::*;
 pub use escrow::instructions::CreateLeaseArgs;
 use escrow::state::seeds;
-pub use escrow::state::{DeviceLock, EpochTerms, Hire, Lease, LeaseTotals, Settlement};
+pub use escrow::state::{
+    DeviceLock, EpochTerms, Hire, JOB_SCHEMES, Lease, LeaseTotals, Settlement,
+};
 use registry::state::{Device, NetworkConfig};
 
 use crate::{Instruction, Pubkey};
@@ -54,7 +56,8 @@ pub struct Payment {
     pub token_program: Pubkey,
 }
 
-/// `create_lease`, signed by the renter.
+/// `create_lease`, signed by the renter. `args.job` is `cmd:<shell command>`,
+/// `image:<container image reference>` or empty (the worker agent's benchmark workload).
 pub fn create_lease(renter: Pubkey, payment: Payment, args: CreateLeaseArgs) -> Instruction {
     let lease = lease_address(&renter, args.lease_id);
     let accounts = escrow::accounts::CreateLease {

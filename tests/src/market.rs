@@ -304,6 +304,7 @@ impl Market {
             CreateLeaseArgs {
                 lease_id,
                 name: format!("cluster {lease_id}"),
+                job: String::new(),
                 max_price_per_gpu_hour: max_price,
             },
         );

@@ -510,12 +510,18 @@ fn measure_devices_and_leases() -> Vec<Measurement> {
             CreateLeaseArgs {
                 lease_id: 1,
                 name: "training run".into(),
+                job: "image:ghcr.io/example/trainer:1".into(),
                 max_price_per_gpu_hour: 2_000_000,
             },
         );
         probe.chain.execute(&[ix], &[&wallet])
     };
-    record("escrow", "create_lease", "with its vault", lease_cost);
+    record(
+        "escrow",
+        "create_lease",
+        "with its vault, an `image:` job",
+        lease_cost,
+    );
     record(
         "escrow",
         "add_hire",

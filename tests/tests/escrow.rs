@@ -298,6 +298,7 @@ fn create_lease_rejects_a_fake_mint_bad_names_and_prices_a_foreign_config_and_a_
     let args = |id: u64, name: &str, max: u64| gpunet_sdk::escrow::CreateLeaseArgs {
         lease_id: id,
         name: name.into(),
+        job: String::new(),
         max_price_per_gpu_hour: max,
     };
     let fake_authority = s.m.chain.funded_keypair(1);
@@ -325,6 +326,71 @@ fn create_lease_rejects_a_fake_mint_bad_names_and_prices_a_foreign_config_and_a_
     pause(&mut s.m, true);
     let ix = escrow::create_lease(renter.pubkey(), s.m.payment(), args(1, "x", 1));
     refused(&mut s, ix, &renter, EscrowError::NetworkPaused.into());
+}
+
+fn lease_args(lease_id: u64, job: &str) -> escrow::CreateLeaseArgs {
+    escrow::CreateLeaseArgs {
+        lease_id,
+        name: format!("job {lease_id}"),
+        job: job.into(),
+        max_price_per_gpu_hour: USDC,
+    }
+}
+
+#[test]
+fn create_lease_refuses_a_job_too_long_or_of_an_unknown_scheme() {
+    let mut s = setup();
+    let renter = s.m.chain.funded_keypair(10);
+    let too_long = format!("cmd:{}", "x".repeat(escrow::MAX_JOB_LEN - 3));
+    assert_eq!(too_long.len(), 129);
+    let too_long_image = format!("image:{}", "r".repeat(escrow::MAX_JOB_LEN));
+    for job in [
+        too_long.as_str(),
+        too_long_image.as_str(),
+        "docker:nginx",
+        "CMD:true",
+        "cmd",
+        "image",
+        " cmd:true",
+        "nvidia-smi",
+    ] {
+        let ix = escrow::create_lease(renter.pubkey(), s.m.payment(), lease_args(1, job));
+        refused(&mut s, ix, &renter, EscrowError::InvalidJob.into());
+        assert!(
+            s.m.chain
+                .account(&escrow::lease_address(&renter.pubkey(), 1))
+                .is_none(),
+            "{job:?}: no lease"
+        );
+    }
+}
+
+#[test]
+fn create_lease_stores_the_job_and_emits_it() {
+    use gpunet_sdk::escrow::{Lease, LeaseCreated};
+    let mut m = Market::new();
+    let renter = m.chain.funded_keypair(10);
+    let longest = format!("image:{}", "r".repeat(escrow::MAX_JOB_LEN - 6));
+    for (lease_id, job) in [
+        (1, "cmd:python3 train.py --epochs 3 && echo done"),
+        (2, "image:ghcr.io/example/trainer:1.4"),
+        (3, longest.as_str()),
+        (4, ""),
+    ] {
+        let ix = escrow::create_lease(renter.pubkey(), m.payment(), lease_args(lease_id, job));
+        let tx = m.chain.execute(&[ix], &[&renter]);
+        let address = escrow::lease_address(&renter.pubkey(), lease_id);
+        let lease: Lease = m.chain.anchor_account(&address);
+        assert_eq!(lease.job, job);
+        assert_eq!(lease.name, format!("job {lease_id}"), "the name is intact");
+        assert_eq!(
+            lease.payment_mint, m.usdc,
+            "the fields after the job are intact"
+        );
+        assert_eq!(lease.max_price_per_gpu_hour, USDC);
+        let event = tx.event::<LeaseCreated>();
+        assert_eq!((event.lease, event.job.as_str()), (address, job));
+    }
 }
 
 #[test]

@@ -255,6 +255,7 @@ impl World {
                     escrow::CreateLeaseArgs {
                         lease_id,
                         name: "again".into(),
+                        job: "cmd:true".into(),
                         max_price_per_gpu_hour: 3 * USDC + 1_000,
                     },
                 );

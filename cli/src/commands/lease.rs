@@ -18,15 +18,17 @@ pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Outcome> {
         LeaseCommand::Create {
             id,
             name,
+            job,
             max_price,
         } => {
             let max = usdc(&client, &max_price).await?;
-            let created = client.create_lease(id, &name, max.units).await?;
+            let created = client.create_lease(id, &name, &job, max.units).await?;
             signed(
                 created.signature,
                 json!({
                     "lease": created.address.to_string(),
                     "renter": client.pubkey().to_string(),
+                    "job": job,
                     "max_price_per_gpu_hour": ctx.out.amount(max),
                 }),
             )

@@ -15,6 +15,7 @@ fn lease_json(l: &LeaseRow) -> Value {
         "renter": base58(&l.renter),
         "lease_id": l.lease_id,
         "name": l.name,
+        "job": l.job,
         "payment_mint": base58(&l.payment_mint),
         "max_price_per_gpu_hour": l.max_price_per_gpu_hour,
         "created_at": l.created_at,

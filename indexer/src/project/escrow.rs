@@ -28,6 +28,9 @@ pub struct LeaseRow {
     pub slot: i64,
     pub write_version: i64,
     pub closed_slot: Option<i64>,
+    /// `cmd:...`, `image:...` or empty (the worker agent's benchmark workload). Last, as
+    /// migration 000006 added the column.
+    pub job: String,
 }
 
 impl LeaseRow {
@@ -57,6 +60,7 @@ impl LeaseRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
+            job: l.job,
         }))
     }
 }

@@ -4,6 +4,10 @@
 /// Longest lease name, in bytes.
 pub const MAX_NAME_LEN: usize = 32;
 
+/// Longest job spec, in bytes: `cmd:<shell command>` or `image:<container image>`; empty
+/// means the worker agent's built-in benchmark workload.
+pub const MAX_JOB_LEN: usize = 128;
+
 /// Most epochs one `settle_hire` settles; also the width of the missed-epoch mask in
 /// `HireSettled`.
 pub const MAX_SETTLE_EPOCHS: u64 = 64;

@@ -41,4 +41,6 @@ pub enum EscrowError {
     WrongAccount,
     #[msg("the device's stake is below its minimum")]
     BelowMinimumStake,
+    #[msg("job must be empty or `cmd:...` / `image:...`, at most 128 bytes")]
+    InvalidJob,
 }

@@ -12,6 +12,7 @@ pub struct LeaseCreated {
     pub renter: Pubkey,
     pub lease_id: u64,
     pub name: String,
+    pub job: String,
     pub payment_mint: Pubkey,
     pub vault: Pubkey,
     pub max_price_per_gpu_hour: u64,

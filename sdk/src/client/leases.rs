@@ -7,17 +7,21 @@ use crate::escrow::{self, CreateLeaseArgs, Payees};
 use crate::{Instruction, Pubkey};
 
 impl GpunetClient {
-    /// `create_lease` (renter = the client's wallet): a lease and its vault.
+    /// `create_lease` (renter = the client's wallet): a lease and its vault. `job` is what
+    /// its devices run: `cmd:<shell command>`, `image:<container image reference>`, or
+    /// empty for the worker agent's built-in benchmark workload.
     pub async fn create_lease(
         &self,
         lease_id: u64,
         name: &str,
+        job: &str,
         max_price_per_gpu_hour: u64,
     ) -> Result<Registered> {
         let payment = self.payment().await?;
         let args = CreateLeaseArgs {
             lease_id,
             name: name.to_string(),
+            job: job.to_string(),
             max_price_per_gpu_hour,
         };
         let ix = escrow::create_lease(self.pubkey(), payment, args);

@@ -4,13 +4,16 @@ use registry::state::NetworkConfig;
 
 use crate::errors::EscrowError;
 use crate::events::LeaseCreated;
-use crate::state::{Lease, LeaseTotals, seeds, validate_name};
+use crate::state::{Lease, LeaseTotals, seeds, validate_job, validate_name};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct CreateLeaseArgs {
     /// Chosen by the renter; one renter can run many leases.
     pub lease_id: u64,
     pub name: String,
+    /// `cmd:<shell command>`, `image:<container image reference>`, or empty for the
+    /// worker agent's built-in benchmark workload; at most `MAX_JOB_LEN` bytes.
+    pub job: String,
     pub max_price_per_gpu_hour: u64,
 }
 
@@ -58,6 +61,7 @@ pub struct CreateLease<'info> {
 pub fn handler(ctx: Context<CreateLease>, args: CreateLeaseArgs) -> Result<()> {
     require!(!ctx.accounts.config.paused, EscrowError::NetworkPaused);
     validate_name(&args.name)?;
+    validate_job(&args.job)?;
     require!(
         args.max_price_per_gpu_hour > 0,
         EscrowError::InvalidMaxPrice
@@ -71,6 +75,7 @@ pub fn handler(ctx: Context<CreateLease>, args: CreateLeaseArgs) -> Result<()> {
         renter,
         lease_id: args.lease_id,
         name: args.name.clone(),
+        job: args.job.clone(),
         payment_mint,
         vault,
         max_price_per_gpu_hour: args.max_price_per_gpu_hour,
@@ -88,6 +93,7 @@ pub fn handler(ctx: Context<CreateLease>, args: CreateLeaseArgs) -> Result<()> {
         renter,
         lease_id: args.lease_id,
         name: args.name,
+        job: args.job,
         payment_mint,
         vault,
         max_price_per_gpu_hour: args.max_price_per_gpu_hour,

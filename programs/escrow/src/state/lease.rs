@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::MAX_NAME_LEN;
+use crate::constants::{MAX_JOB_LEN, MAX_NAME_LEN};
 use crate::errors::EscrowError;
 
 /// A cluster: one renter, one payment vault, any number of hires. PDA
@@ -12,6 +12,11 @@ pub struct Lease {
     pub lease_id: u64,
     #[max_len(MAX_NAME_LEN)]
     pub name: String,
+    /// What the leased devices run, read by the worker agent: `cmd:<shell command>` (run
+    /// with `sh -c`), `image:<container image reference>`, or empty for the agent's
+    /// built-in benchmark workload.
+    #[max_len(MAX_JOB_LEN)]
+    pub job: String,
     pub payment_mint: Pubkey,
     /// Token account `["vault", lease]`, owned by this PDA.
     pub vault: Pubkey,
@@ -62,6 +67,20 @@ pub fn validate_name(name: &str) -> Result<()> {
     require!(
         !name.is_empty() && name.len() <= MAX_NAME_LEN,
         EscrowError::InvalidName
+    );
+    Ok(())
+}
+
+/// Job spec schemes the worker agent understands.
+pub const JOB_SCHEMES: [&str; 2] = ["cmd:", "image:"];
+
+/// A job is empty (the agent's benchmark workload) or `cmd:...` / `image:...`, at most
+/// `MAX_JOB_LEN` bytes.
+pub fn validate_job(job: &str) -> Result<()> {
+    require!(
+        job.len() <= MAX_JOB_LEN
+            && (job.is_empty() || JOB_SCHEMES.iter().any(|scheme| job.starts_with(scheme))),
+        EscrowError::InvalidJob
     );
     Ok(())
 }
