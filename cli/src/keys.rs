@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::keyfile;
 use solana_keypair::Keypair;
 
 use crate::CliError;
@@ -17,53 +18,16 @@ pub fn default_keypair_path() -> PathBuf {
 
 /// Reads the keypair at `path`; the error says which file and what is wrong with it.
 pub fn read_keypair(path: &Path) -> Result<Keypair, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::NotFound {
-            " (create one with `gpunet keygen`, or pass --keypair)"
-        } else {
-            ""
-        };
-        CliError(format!(
-            "cannot read keypair file {}: {e}{hint}",
-            path.display()
-        ))
-    })?;
-    let malformed = |why: String| {
-        CliError(format!(
-            "keypair file {} is malformed: {why} (expected a JSON array of 64 bytes, as \
-             `gpunet keygen` or `solana-keygen` write)",
-            path.display()
-        ))
-    };
-    let bytes: Vec<u8> = serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
-    let bytes: [u8; 64] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| malformed(format!("{} bytes", b.len())))?;
-    Keypair::try_from(&bytes[..]).map_err(|e| malformed(e.to_string()))
+    keyfile::read(
+        path,
+        " (create one with `gpunet keygen`, or pass --keypair)",
+    )
+    .map_err(CliError)
 }
 
 /// Writes `keypair` to `path` (creating parent directories), readable by the owner only.
 pub fn write_keypair(keypair: &Keypair, path: &Path) -> Result<(), CliError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let json = serde_json::to_string(&keypair.to_bytes().to_vec()).expect("bytes serialise");
-    std::fs::write(path, json)
-        .map_err(|e| CliError(format!("cannot write {}: {e}", path.display())))?;
-    restrict_to_owner(path)
-}
-
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> Result<(), CliError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| CliError(format!("cannot restrict {}: {e}", path.display())))
-}
-
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path) -> Result<(), CliError> {
-    Ok(())
+    keyfile::write(keypair, path).map_err(CliError)
 }
 
 /// Parses a base58 address (for clap).

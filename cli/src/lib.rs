@@ -8,7 +8,7 @@ use gpunet_sdk::client::{ClientError, GpunetClient};
 use serde_json::Value;
 use solana_keypair::Keypair;
 
-pub mod amount;
+pub use gpunet_sdk::amount;
 pub mod args;
 mod commands;
 pub mod demo;

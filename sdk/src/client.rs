@@ -34,6 +34,7 @@ use crate::{Instruction, Pubkey};
 
 mod devices;
 pub mod error;
+pub mod keyfile;
 mod leases;
 mod network;
 mod proof;

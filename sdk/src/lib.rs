@@ -12,6 +12,7 @@ pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::{AccountDeserialize, Discriminator};
 pub use solana_instruction::{AccountMeta, Instruction};
 
+pub mod amount;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod escrow;

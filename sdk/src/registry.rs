@@ -11,11 +11,47 @@ pub use registry::state::attestation::{ED25519_PROGRAM_ID, attestation_message};
 use registry::state::seeds;
 pub use registry::state::{
     Device, DeviceSpecs, DeviceStatus, EpochAttestation, FeeSchedule, NetworkConfig, UptimeRecord,
+    epoch_start,
 };
 
 use crate::{Instruction, Pubkey};
 
 pub const PROGRAM_ID: Pubkey = registry::ID;
+
+/// GPU model codes (`DeviceSpecs::gpu_model`, which the staking config weighs) and the
+/// name each is known by, as `nvidia-smi` prints it in a longer product name. Code 0 is a
+/// device without a GPU (its CPU does the work).
+pub const GPU_MODELS: &[(u16, &str)] = &[
+    (0, "CPU"),
+    (20, "T4"),
+    (30, "A10"),
+    (40, "RTX 4090"),
+    (41, "RTX 3090"),
+    (80, "L40S"),
+    (90, "A100"),
+    (100, "H100"),
+    (101, "H200"),
+];
+
+/// The code of the GPU model a product name names (`NVIDIA H100 80GB HBM3` → 100),
+/// matched case-insensitively on the longest known name it contains; `None` for a model
+/// the table does not know.
+pub fn gpu_model_code(product_name: &str) -> Option<u16> {
+    let name = product_name.to_ascii_uppercase();
+    GPU_MODELS
+        .iter()
+        .filter(|(code, known)| *code != 0 && name.contains(known))
+        .max_by_key(|(_, known)| known.len())
+        .map(|(code, _)| *code)
+}
+
+/// The name of a GPU model code (`None` for an unknown code).
+pub fn gpu_model_name(code: u16) -> Option<&'static str> {
+    GPU_MODELS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
 
 /// `["network"]`: the singleton network configuration.
 pub fn config_address() -> Pubkey {

@@ -16,6 +16,10 @@ use crate::proof::{self, Model, ReceiptLog, Session, SessionPayee};
 use crate::registry::{self, Device, NetworkConfig};
 use crate::staking::{self, EpochRewards, StakeAccount, StakingConfig};
 
+/// Where a `Hire` account's `lease` and `device` fields start (after the discriminator).
+const HIRE_LEASE_OFFSET: usize = 8;
+const HIRE_DEVICE_OFFSET: usize = 8 + 32;
+
 /// An account as stored: balance, owning program and data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawAccount {
@@ -172,11 +176,27 @@ impl GpunetClient {
         Ok(proof::receipt_batch(first_seq, base_timestamp, records))
     }
 
-    /// Every hire of `lease` (address and account), found by the hire's `lease` field.
+    /// Every hire of `lease` (address and account), found by the hire's `lease` field,
+    /// ordered by device.
     pub async fn hires_of(&self, lease: &Pubkey) -> Result<Vec<(Pubkey, Hire)>> {
+        let mut hires = self.hires_where(HIRE_LEASE_OFFSET, lease).await?;
+        hires.sort_by_key(|(_, hire)| hire.device.to_bytes());
+        Ok(hires)
+    }
+
+    /// Every hire of `device` in any lease (address and account), found by the hire's
+    /// `device` field, oldest first (by start epoch): what a device's agent watches.
+    pub async fn hires_of_device(&self, device: &Pubkey) -> Result<Vec<(Pubkey, Hire)>> {
+        let mut hires = self.hires_where(HIRE_DEVICE_OFFSET, device).await?;
+        hires.sort_by_key(|(address, hire)| (hire.start_epoch, address.to_bytes()));
+        Ok(hires)
+    }
+
+    /// The hires whose 32-byte field at `offset` is `key`.
+    async fn hires_where(&self, offset: usize, key: &Pubkey) -> Result<Vec<(Pubkey, Hire)>> {
         let filters = vec![
             RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, Hire::DISCRIMINATOR.to_vec())),
-            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(8, lease.to_bytes().to_vec())),
+            RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, key.to_bytes().to_vec())),
         ];
         let config = RpcProgramAccountsConfig {
             filters: Some(filters),
@@ -202,7 +222,6 @@ impl GpunetClient {
             })?;
             hires.push((address, hire));
         }
-        hires.sort_by_key(|(_, hire)| hire.device.to_bytes());
         Ok(hires)
     }
 

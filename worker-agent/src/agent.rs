@@ -1,0 +1,180 @@
+//! The running agent: its parts and the tasks that keep the device alive on chain.
+//!
+//! Every task loops until shutdown and survives failures: a failed chain request is
+//! counted, logged, and retried with a growing pause (up to 30 s), so an RPC outage
+//! only delays work, which waits in the outbox.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::{ClientError, GpunetClient};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tokio::sync::watch;
+
+use crate::chain::Chain;
+use crate::config::{Config, ServedModel};
+use crate::hardware::Hardware;
+use crate::metrics::Metrics;
+use crate::outbox::Outbox;
+
+/// What the agent reports about itself (health endpoint).
+#[derive(Clone, Debug, Default)]
+pub struct Status {
+    pub last_error: Option<(String, i64)>,
+    pub balance_lamports: u64,
+}
+
+pub struct Agent {
+    pub config: Config,
+    pub chain: Chain,
+    pub outbox: Outbox,
+    pub hardware: Hardware,
+    pub metrics: Metrics,
+    /// Development verifier keys that co-sign attestations (see the config).
+    pub verifiers: Vec<Keypair>,
+    pub models: HashMap<Pubkey, ServedModel>,
+    /// One lock per session: a session's requests are charged one at a time.
+    pub sessions: tokio::sync::Mutex<HashMap<Pubkey, Arc<tokio::sync::Mutex<()>>>>,
+    pub status: Mutex<Status>,
+    pub started: Instant,
+}
+
+/// Failures that stop the agent from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
+    #[error("cannot reach the chain: {0}")]
+    Chain(#[from] ClientError),
+}
+
+impl Agent {
+    /// Builds the agent: reads its keys, opens the outbox, connects to the chain and
+    /// checks that the device exists and names this agent key.
+    pub async fn start(config: Config, hardware: Hardware) -> Result<Arc<Agent>, StartError> {
+        let keypair = gpunet_sdk::client::keyfile::read(
+            &config.keypair,
+            " (create it with `gpunet-agent init`)",
+        )
+        .map_err(StartError::Config)?;
+        let verifiers = config
+            .verifier_keypairs
+            .iter()
+            .map(|path| gpunet_sdk::client::keyfile::read(path, ""))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StartError::Config)?;
+        let outbox = Outbox::open(&config.outbox_path())?;
+        let agent_key = keypair.pubkey();
+        let client = GpunetClient::new(config.rpc_url.clone(), keypair);
+        let chain = Chain::connect(client, config.device).await?;
+        let device = chain.device().await?;
+        if device.agent != agent_key {
+            return Err(StartError::Config(format!(
+                "device {} names agent {}, not this agent's key {agent_key}: the owner sets \
+                 it with `gpunet device update {} --agent {agent_key}`",
+                config.device, device.agent, config.device
+            )));
+        }
+        let models = config
+            .models
+            .iter()
+            .map(|m| (m.address, m.clone()))
+            .collect();
+        Ok(Arc::new(Agent {
+            chain,
+            outbox,
+            hardware,
+            metrics: Metrics::default(),
+            verifiers,
+            models,
+            sessions: tokio::sync::Mutex::new(HashMap::new()),
+            status: Mutex::new(Status::default()),
+            started: Instant::now(),
+            config,
+        }))
+    }
+
+    pub fn agent_key(&self) -> Pubkey {
+        self.chain.client.pubkey()
+    }
+
+    /// Counts and logs a failure of `what`.
+    pub fn failed(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.metrics.rpc_errors.fetch_add(1, Relaxed);
+        let message = format!("{what}: {error}");
+        eprintln!("gpunet-agent: {message}");
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_error = Some((message, self.chain.now()));
+    }
+
+    /// Logs an event worth a line.
+    pub fn log(&self, message: impl std::fmt::Display) {
+        eprintln!("gpunet-agent: {message}");
+    }
+
+    /// Runs every task until `shutdown` turns true.
+    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
+        let tasks = vec![
+            tokio::spawn(crate::attest::run(self.clone(), shutdown.clone())),
+            tokio::spawn(crate::submit::run(self.clone(), shutdown.clone())),
+            tokio::spawn(crate::jobs::run(self.clone(), shutdown.clone())),
+            tokio::spawn(crate::schedule::run(self.clone(), shutdown.clone())),
+        ];
+        for task in tasks {
+            if let Err(e) = task.await {
+                eprintln!("gpunet-agent: a task ended abnormally: {e}");
+            }
+        }
+    }
+}
+
+/// A pause that grows with consecutive failures: `poll`, doubled per failure, at most
+/// 30 s.
+pub fn backoff(poll: Duration, failures: u32) -> Duration {
+    let factor = 1u32 << failures.min(8);
+    (poll * factor).min(Duration::from_secs(30))
+}
+
+/// Sleeps for `pause` unless shutdown comes first; `false` when it is time to stop.
+pub async fn pause(shutdown: &mut watch::Receiver<bool>, pause: Duration) -> bool {
+    if *shutdown.borrow() {
+        return false;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => !*shutdown.borrow(),
+        _ = shutdown.changed() => false,
+    }
+}
+
+/// Test hook: with `GPUNET_AGENT_FAULT=<point>` the process kills itself with SIGKILL at
+/// that point (as `kill -9` would), so tests can crash it exactly between two steps.
+pub fn fault(point: &str) {
+    if std::env::var("GPUNET_AGENT_FAULT").is_ok_and(|p| p == point) {
+        eprintln!("gpunet-agent: fault injected at {point}: SIGKILL");
+        // SAFETY: sends a signal to this process; no memory is touched.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_and_is_capped() {
+        let poll = Duration::from_millis(500);
+        assert_eq!(backoff(poll, 0), poll);
+        assert_eq!(backoff(poll, 2), Duration::from_secs(2));
+        assert_eq!(backoff(poll, 20), Duration::from_secs(30));
+    }
+}

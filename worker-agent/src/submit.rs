@@ -1,0 +1,207 @@
+//! Receipt batches: one at a time, from the outbox to the device's on-chain log.
+//!
+//! A batch is numbered from the log's count when it is built and written to the outbox
+//! before it is sent. Whatever happens next (the transaction lands or not, the agent is
+//! killed, the RPC node goes away) the log's count decides on the next look: past the
+//! batch, it landed; at its first seq, it is sent again with a fresh blockhash. The program
+//! accepts a batch only at the log's count, so a batch that lands twice cannot exist.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use gpunet_sdk::client::{ClientError, Voucher};
+use gpunet_sdk::proof::ReceiptKind;
+use tokio::sync::watch;
+
+use crate::agent::{Agent, backoff, fault, pause};
+use crate::chain::{is_transient, program_error};
+use crate::outbox::{Batch, OutboxError};
+
+/// The most receipts per batch (the proof program's limit).
+pub const MAX_BATCH: usize = 32;
+/// Refusals after which a batch is given up (its receipts are dropped and the sequence
+/// numbers reused): the hire or session it is for no longer takes receipts.
+const FINAL_REFUSALS: [&str; 5] = [
+    "HireNotActive",
+    "SessionClosing",
+    "AccountNotInitialized",
+    "TermsChanged",
+    "VoucherMissing",
+];
+/// Other refusals are retried this many times before the batch is given up.
+const MAX_ATTEMPTS: u32 = 8;
+
+#[derive(Debug, thiserror::Error)]
+enum SubmitError {
+    #[error(transparent)]
+    Chain(#[from] ClientError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+}
+
+pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
+    let poll = agent.config.poll;
+    let mut failures = 0;
+    loop {
+        let pause_for = match step(&agent).await {
+            // More may be waiting: go on at once.
+            Ok(true) => {
+                failures = 0;
+                std::time::Duration::ZERO
+            }
+            Ok(false) => {
+                failures = 0;
+                poll
+            }
+            Err(e) => {
+                failures += 1;
+                agent.failed("receipt batch", &e);
+                backoff(poll, failures)
+            }
+        };
+        if !pause(&mut shutdown, pause_for).await {
+            break;
+        }
+    }
+}
+
+/// Settles the open batch or builds and sends the next one; `true` when something was
+/// done (so the next step should come at once).
+async fn step(agent: &Agent) -> Result<bool, SubmitError> {
+    let device = agent.chain.device;
+    let next_seq = agent.chain.client.next_receipt_seq(&device).await?;
+    let batch = match agent.outbox.open_batch()? {
+        Some(batch) => batch,
+        None => {
+            let wait = agent.config.batch_wait.as_secs() as i64;
+            match agent
+                .outbox
+                .build_batch(next_seq, agent.chain.now(), MAX_BATCH, wait)?
+            {
+                Some(batch) => {
+                    fault("batch-built");
+                    batch
+                }
+                None => return Ok(false),
+            }
+        }
+    };
+    let first = batch.batch.first_seq;
+    let end = first + batch.batch.records.len() as u64;
+    if next_seq >= end {
+        // It landed (before a crash, or its confirmation was lost).
+        agent.outbox.batch_confirmed(batch.id, None)?;
+        agent.log(format!(
+            "receipts {first}..{end} were already on chain (sent before a restart)"
+        ));
+        return Ok(true);
+    }
+    if next_seq != first {
+        // The log is elsewhere than the batch expects: behind it (a batch before it was
+        // given up after this one was numbered) or inside it (another agent with this
+        // key). Either way these receipts cannot go in under these numbers: they wait
+        // for the next batch, numbered from the log's count.
+        agent.log(format!(
+            "the receipt log's next seq is {next_seq}, the open batch starts at {first}: \
+             renumbering"
+        ));
+        agent.outbox.requeue(batch.id)?;
+        return Ok(true);
+    }
+    send(agent, &batch).await?;
+    Ok(true)
+}
+
+async fn send(agent: &Agent, batch: &Batch) -> Result<(), SubmitError> {
+    let client = &agent.chain.client;
+    let device = &agent.chain.device;
+    let records = batch.batch.records.len();
+    let sent = match batch.kind {
+        ReceiptKind::LeaseJob => {
+            client
+                .submit_job_receipts(device, &batch.reference, batch.batch.clone(), &batch.model)
+                .await
+        }
+        ReceiptKind::Inference => match voucher(agent, batch).await? {
+            Some(voucher) => {
+                client
+                    .submit_inference_receipts(
+                        device,
+                        &batch.reference,
+                        batch.batch.clone(),
+                        &voucher,
+                    )
+                    .await
+            }
+            None => {
+                agent
+                    .outbox
+                    .batch_dropped(batch.id, "no voucher for the session")?;
+                return Ok(());
+            }
+        },
+    };
+    match sent {
+        Ok(signature) => {
+            agent.metrics.batches_sent.fetch_add(1, Relaxed);
+            fault("batch-sent");
+            agent
+                .outbox
+                .batch_confirmed(batch.id, Some(&signature.to_string()))?;
+            agent.log(format!(
+                "receipts {}..{} on chain ({records} {}, tx {signature})",
+                batch.batch.first_seq,
+                batch.batch.first_seq + records as u64,
+                match batch.kind {
+                    ReceiptKind::LeaseJob => "job reports",
+                    ReceiptKind::Inference => "inferences",
+                },
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            agent.metrics.batch_failures.fetch_add(1, Relaxed);
+            let signature = match &e {
+                ClientError::Unconfirmed { signature, .. } => Some(signature.to_string()),
+                _ => None,
+            };
+            agent
+                .outbox
+                .batch_attempted(batch.id, signature.as_deref(), &e.to_string())?;
+            match program_error(&e) {
+                // Another copy landed first: the next step sees it in the log.
+                Some("SeqMismatch") => Ok(()),
+                Some(name) if FINAL_REFUSALS.contains(&name) => {
+                    agent.log(format!(
+                        "receipts {}.. given up: {e}",
+                        batch.batch.first_seq
+                    ));
+                    agent.outbox.batch_dropped(batch.id, &e.to_string())?;
+                    Ok(())
+                }
+                _ if !is_transient(&e) && batch.attempts + 1 >= MAX_ATTEMPTS => {
+                    agent.log(format!(
+                        "receipts {}.. given up after {MAX_ATTEMPTS} attempts: {e}",
+                        batch.batch.first_seq
+                    ));
+                    agent.outbox.batch_dropped(batch.id, &e.to_string())?;
+                    Ok(())
+                }
+                _ => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// The session's highest voucher, which covers everything charged to it.
+async fn voucher(agent: &Agent, batch: &Batch) -> Result<Option<Voucher>, SubmitError> {
+    let Some(accepted) = agent.outbox.voucher(&batch.reference)? else {
+        return Ok(None);
+    };
+    let session = agent.chain.client.session(&batch.reference).await?;
+    Ok(Some(Voucher {
+        authorizer: session.authorizer,
+        signature: accepted.signature,
+        cumulative: accepted.cumulative,
+    }))
+}

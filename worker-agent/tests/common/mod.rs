@@ -1,0 +1,394 @@
+//! A local chain with a gpunet network (short epochs, 3 development verifiers, quorum 2),
+//! suppliers whose devices are registered and staked by their owners, and the real
+//! `gpunet-agent` binary run as a child process for each device.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use gpunet_agent::hardware::{self, HardwareOverrides};
+use gpunet_cli::args::Cli;
+use gpunet_cli::state::State;
+use gpunet_localnet::{Localnet, LocalnetConfig};
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::{GpunetClient, keyfile};
+use gpunet_sdk::registry::{self, RegisterDeviceArgs};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+pub const SOL: u64 = 1_000_000_000;
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("gpunet-agent-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Net {
+    pub dir: TempDir,
+    pub localnet: Localnet,
+    pub admin: GpunetClient,
+    pub state: State,
+    pub epoch_seconds: u32,
+}
+
+impl Net {
+    /// A local chain and a network with `epoch_seconds` epochs, initialised through the
+    /// `gpunet` CLI's own code (`network init`).
+    pub async fn start(label: &str, epoch_seconds: u32) -> Net {
+        let dir = TempDir::new(label);
+        let authority = Keypair::new();
+        let admin_path = dir.path("admin.json");
+        keyfile::write(&authority, &admin_path).unwrap();
+        let localnet = tokio::task::block_in_place(|| {
+            Localnet::start(&LocalnetConfig {
+                slot_time_ms: 100,
+                ..LocalnetConfig::new(authority.pubkey()).on_free_ports()
+            })
+        })
+        .expect("localnet starts");
+        let admin = GpunetClient::new(localnet.rpc_url.clone(), authority);
+        admin.airdrop(&admin.pubkey(), 100 * SOL).await.unwrap();
+        let state_path = dir.path("state/localnet.json");
+        let seconds = epoch_seconds.to_string();
+        let cli = Cli::try_parse_from([
+            "gpunet",
+            "--url",
+            &localnet.rpc_url,
+            "--keypair",
+            admin_path.to_str().unwrap(),
+            "--json",
+            "network",
+            "init",
+            "--epoch-seconds",
+            &seconds,
+            "--generate-verifiers",
+            "3",
+            "--grace-epochs",
+            "1",
+            "--cooldown-seconds",
+            "60",
+            "--challenge-window-seconds",
+            "30",
+            "--state",
+            state_path.to_str().unwrap(),
+        ])
+        .unwrap();
+        gpunet_cli::run(cli).await.expect("network init");
+        let state = State::read(&state_path).unwrap();
+        Net {
+            dir,
+            localnet,
+            admin,
+            state,
+            epoch_seconds,
+        }
+    }
+
+    pub fn client(&self, key: Keypair) -> GpunetClient {
+        self.admin.with_signer(key)
+    }
+
+    /// A funded wallet: SOL, and `usdc` USDC base units.
+    pub async fn wallet(&self, usdc: u64) -> GpunetClient {
+        let client = self.client(Keypair::new());
+        self.admin
+            .airdrop(&client.pubkey(), 10 * SOL)
+            .await
+            .unwrap();
+        if usdc > 0 {
+            let (payment, _) = self.admin.mints().await.unwrap();
+            self.admin
+                .mint_to(&payment.mint, &client.pubkey(), usdc)
+                .await
+                .unwrap();
+        }
+        client
+    }
+
+    /// The development verifiers' keypair files.
+    pub fn verifier_keypairs(&self) -> Vec<PathBuf> {
+        self.state
+            .verifiers
+            .iter()
+            .filter_map(|v| v.keypair.clone())
+            .collect()
+    }
+
+    /// An owner registers and stakes a device of hardware `profile` with a new agent key
+    /// (funded with 1 SOL for fees, written to the supplier's directory).
+    pub async fn supplier(&self, profile: &str) -> Supplier {
+        let owner = self.wallet(0).await;
+        let agent = Keypair::new();
+        let dir = TempDir::new("supplier");
+        let agent_keypair = dir.path("agent-keypair.json");
+        keyfile::write(&agent, &agent_keypair).unwrap();
+        self.admin.airdrop(&agent.pubkey(), SOL).await.unwrap();
+        let hardware = hardware::detect(&HardwareOverrides {
+            profile: Some(profile.to_string()),
+            ..HardwareOverrides::default()
+        })
+        .unwrap();
+        let registered = owner
+            .register_device(RegisterDeviceArgs {
+                device_id: 1,
+                agent: agent.pubkey(),
+                specs: hardware.specs,
+                price_per_gpu_hour: 2_000_000,
+            })
+            .await
+            .unwrap();
+        let staking = self.admin.staking_config().await.unwrap();
+        let min_stake = staking.min_stake(&hardware.specs).unwrap();
+        let (_, stake_mint) = self.admin.mints().await.unwrap();
+        self.admin
+            .mint_to(&stake_mint.mint, &owner.pubkey(), min_stake)
+            .await
+            .unwrap();
+        owner.stake(&registered.address, min_stake).await.unwrap();
+        assert_eq!(
+            registered.address,
+            registry::device_address(&owner.pubkey(), 1)
+        );
+        Supplier {
+            owner,
+            agent: agent.pubkey(),
+            agent_keypair,
+            device: registered.address,
+            profile: profile.to_string(),
+            dir,
+        }
+    }
+
+    /// The chain's current epoch.
+    pub async fn epoch(&self) -> u64 {
+        self.admin.current_epoch().await.unwrap()
+    }
+
+    /// Waits until the chain is in `epoch` or later.
+    pub async fn wait_for_epoch(&self, epoch: u64) {
+        self.admin.wait_for_epoch(epoch).await.unwrap();
+    }
+}
+
+pub struct Supplier {
+    pub owner: GpunetClient,
+    pub agent: Pubkey,
+    pub agent_keypair: PathBuf,
+    pub device: Pubkey,
+    pub profile: String,
+    /// The agent's data directory (key, config, outbox, job logs).
+    pub dir: TempDir,
+}
+
+/// A running `gpunet-agent run`, killed with SIGKILL when dropped.
+pub struct Agent {
+    pub child: Child,
+    pub url: String,
+    pub log: PathBuf,
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Agent {
+    /// Starts the agent of `supplier` with fast polling, the network's verifier keys, and
+    /// `env` on top (e.g. `GPUNET_AGENT_FAULT`).
+    pub fn start(net: &Net, supplier: &Supplier, env: &[(&str, &str)]) -> Agent {
+        Self::start_with(net, supplier, env, &[])
+    }
+
+    pub fn start_with(
+        net: &Net,
+        supplier: &Supplier,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Agent {
+        let port = free_port();
+        let verifiers: Vec<String> = net
+            .verifier_keypairs()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        static RUN: AtomicU32 = AtomicU32::new(0);
+        let log = supplier.dir.path(&format!(
+            "agent-{}.log",
+            RUN.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gpunet-agent"));
+        command
+            .arg("--data-dir")
+            .arg(&supplier.dir.0)
+            .args(["--rpc-url", &net.localnet.rpc_url])
+            .arg("--keypair")
+            .arg(&supplier.agent_keypair)
+            .args(["--device", &supplier.device.to_string()])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--profile", &supplier.profile])
+            .args([
+                "--poll-ms",
+                "200",
+                "--batch-wait-ms",
+                "500",
+                "--benchmark-size",
+                "48",
+            ])
+            .args(["--verifier-keypair", &verifiers.join(",")])
+            .args(args)
+            .arg("run")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for var in [
+            "GPUNET_AGENT_CONFIG",
+            "GPUNET_AGENT_FAULT",
+            "GPUNET_AGENT_WATCH",
+        ] {
+            command.env_remove(var);
+        }
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("gpunet-agent starts");
+        Agent {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// Waits until `/health` answers (the agent connected and listens).
+    pub async fn ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(response) = reqwest::get(format!("{}/health", self.url)).await
+                && response.status().is_success()
+            {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the agent exited ({status}) before it was ready:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent never became ready:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the process to end by itself (e.g. an injected fault).
+    pub async fn exited(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not exit:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The value of a metric line `name` (exact match of the name and labels).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = reqwest::get(format!("{}/metrics", self.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+    }
+
+    pub async fn health(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/health", self.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing with `what` after `within`.
+pub async fn until<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The agent's log for a failed assertion's message.
+pub fn logs(agents: &[&Agent]) -> String {
+    agents
+        .iter()
+        .map(|a| a.log_text())
+        .collect::<Vec<_>>()
+        .join("\n----\n")
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
