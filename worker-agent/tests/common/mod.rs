@@ -392,3 +392,172 @@ pub fn logs(agents: &[&Agent]) -> String {
 pub fn path_str(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
+
+/// A model (owned by a wallet that is not the device's owner) served by `supplier`'s
+/// agent with `command`, and a session of `deposit` USDC base units opened for it by a
+/// consumer, whose vouchers `authorizer` signs.
+pub struct Inference {
+    pub model: Pubkey,
+    pub consumer: GpunetClient,
+    consumer_signer: Keypair,
+    pub authorizer: Keypair,
+    pub session: Pubkey,
+    /// The model's price per compute unit.
+    pub price: u64,
+    pub max_units: u32,
+}
+
+impl Inference {
+    pub async fn set_up(net: &Net, supplier: &Supplier, command: &str, deposit: u64) -> Inference {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let model_owner = net.wallet(0).await;
+        let price = 3;
+        let model = model_owner
+            .register_model(gpunet_sdk::proof::RegisterModelArgs {
+                model_id: 1,
+                royalty_bps: 500,
+                price_per_unit: price,
+                metadata_uri: "ipfs://gpunet-test-model".into(),
+                metadata_hash: [0; 32],
+            })
+            .await
+            .unwrap()
+            .address;
+        let max_units = 1_000;
+        let config = gpunet_agent::config::Settings {
+            models: Some(vec![gpunet_agent::config::ModelConfig {
+                address: model.to_string(),
+                command: command.to_string(),
+                max_units: Some(max_units),
+            }]),
+            ..Default::default()
+        };
+        config.write(&supplier.dir.path("agent.toml")).unwrap();
+        let consumer_signer = Keypair::new();
+        let consumer = net.client(consumer_signer.insecure_clone());
+        net.admin
+            .airdrop(&consumer.pubkey(), 10 * SOL)
+            .await
+            .unwrap();
+        let (payment, _) = net.admin.mints().await.unwrap();
+        net.admin
+            .mint_to(&payment.mint, &consumer.pubkey(), 10 * deposit)
+            .await
+            .unwrap();
+        let authorizer = Keypair::new();
+        let session_id = u64::from(NEXT.fetch_add(1, Ordering::Relaxed));
+        let session = consumer
+            .open_session(&model, session_id, &authorizer.pubkey(), deposit)
+            .await
+            .unwrap()
+            .address;
+        Inference {
+            model,
+            consumer,
+            consumer_signer,
+            authorizer,
+            session,
+            price,
+            max_units,
+        }
+    }
+
+    /// The consumer's own key (not the session's authoriser).
+    pub fn consumer_key(&self) -> &Keypair {
+        &self.consumer_signer
+    }
+
+    /// The most one request can cost.
+    pub fn max_cost(&self) -> u64 {
+        u64::from(self.max_units) * self.price
+    }
+
+    /// The voucher header for `cumulative`, signed by `signer` for `device`.
+    pub fn voucher(&self, signer: &Keypair, device: &Pubkey, cumulative: u64) -> String {
+        let voucher = gpunet_sdk::client::Voucher::sign(signer, &self.session, device, cumulative);
+        gpunet_agent::inference::voucher_header(cumulative, &voucher.signature)
+    }
+}
+
+/// An inference request's answer: status, JSON error code (refusals) or body, and the
+/// charge headers.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub code: Option<String>,
+    pub amount: u64,
+    pub charged: u64,
+}
+
+/// `POST /v1/inference` with the given session and voucher headers.
+pub async fn infer(
+    agent: &Agent,
+    session: Option<&Pubkey>,
+    voucher: Option<&str>,
+    body: &str,
+) -> Answer {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/v1/inference", agent.url))
+        .body(body.to_string());
+    if let Some(session) = session {
+        request = request.header("x-gpunet-session", session.to_string());
+    }
+    if let Some(voucher) = voucher {
+        request = request.header("x-gpunet-voucher", voucher);
+    }
+    let response = request.send().await.expect("the agent answers");
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (amount, charged) = (header("x-gpunet-amount"), header("x-gpunet-charged"));
+    let body = response.text().await.unwrap();
+    let code = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_string));
+    Answer {
+        status,
+        body,
+        code,
+        amount,
+        charged,
+    }
+}
+
+/// The number of receipts in `device`'s on-chain log.
+pub async fn receipts_on_chain(client: &GpunetClient, device: &Pubkey) -> u64 {
+    client.next_receipt_seq(device).await.unwrap()
+}
+
+/// A renter with USDC leases `supplier`'s device for `epochs` epochs (from the next one)
+/// with `job`; returns (renter, lease, hire, first hired epoch).
+pub async fn hire(
+    net: &Net,
+    supplier: &Supplier,
+    job: &str,
+    epochs: u64,
+) -> (GpunetClient, Pubkey, Pubkey, u64) {
+    let renter = net.wallet(1_000_000_000).await;
+    let lease = renter
+        .create_lease(1, "agent-test", job, 10_000_000)
+        .await
+        .unwrap()
+        .address;
+    renter
+        .add_hire(&lease, &supplier.device, epochs)
+        .await
+        .unwrap();
+    let hire = gpunet_sdk::escrow::hire_address(&lease, &supplier.device);
+    let start = renter
+        .hire(&lease, &supplier.device)
+        .await
+        .unwrap()
+        .start_epoch;
+    (renter, lease, hire, start)
+}
