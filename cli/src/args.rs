@@ -65,7 +65,7 @@ pub enum Command {
                             run, which only its chain knew), and serve until Ctrl-C. State \
                             lives in memory only."
     )]
-    Localnet(LocalnetArgs),
+    Localnet(Box<LocalnetArgs>),
 
     /// Run the scripted tour against a running network: devices, stakes, a leased cluster,
     /// attested and settled epochs, inference receipts and rewards
@@ -187,9 +187,19 @@ pub struct LocalnetArgs {
     /// Start the chain only; do not initialise the network
     #[arg(long)]
     pub no_init: bool,
-    /// After start-up, run the scripted tour (`gpunet demo`) against the chain
+    /// After start-up, run the tour (`gpunet demo`) against the chain
     #[arg(long, conflicts_with = "no_init")]
     pub demo: bool,
+    /// In the tour, run a real gpunet-agent per device (they keep attesting until Ctrl-C;
+    /// data under <state dir>/agents/) instead of scripting the agents
+    #[arg(long, requires = "demo")]
+    pub agents: bool,
+    /// The gpunet-agent binary [default: next to gpunet, else on the PATH]
+    #[arg(long, requires = "agents")]
+    pub agent_bin: Option<PathBuf>,
+    /// The agents' HTTP ports start here (agent i: 127.0.0.1:<port + i>)
+    #[arg(long, default_value_t = 9100)]
+    pub agent_port: u16,
     /// The explorer API following this chain (shown by the tour under "where to look")
     #[arg(long, env = "GPUNET_EXPLORER_URL")]
     pub explorer_url: Option<String>,
@@ -213,6 +223,13 @@ pub struct DemoArgs {
     /// The explorer API following the chain (shown under "where to look")
     #[arg(long, env = "GPUNET_EXPLORER_URL")]
     pub explorer_url: Option<String>,
+    /// Run a real gpunet-agent per device (its data under <state dir>/agents/) instead of
+    /// scripting the agents' transactions
+    #[arg(long)]
+    pub agents: bool,
+    /// The gpunet-agent binary [default: next to gpunet, else on the PATH]
+    #[arg(long, requires = "agents")]
+    pub agent_bin: Option<PathBuf>,
 }
 
 /// The network parameters; unset values take the production defaults for `network init`

@@ -1,9 +1,15 @@
-//! The scripted tour: suppliers register and stake devices, a renter leases them as a
-//! cluster, agents attest epochs with the verifier quorum (the last device misses the
-//! last epoch), epochs become final on the chain clock and are settled (owners paid, the
-//! renter refunded, a slash proposed), a device submits job and inference receipts, and
-//! the owners claim their block rewards. Every step goes through the sdk client, as any
+//! The tour: suppliers register and stake devices, a renter leases them as a cluster,
+//! agents attest epochs with the verifier quorum (the last device misses the last epoch),
+//! epochs become final on the chain clock and are settled (owners paid, the renter
+//! refunded, a slash proposed), a device submits job and inference receipts, and the
+//! owners claim their block rewards. Every step goes through the sdk client, as any
 //! application would.
+//!
+//! Who plays the agents: the tour itself, scripted (exact, for tests), or with
+//! [`DemoOptions::agents`] one real `gpunet-agent` process per device ([`crate::fleet`]),
+//! which attests, runs the lease's job, serves the inferences over HTTP for vouchers,
+//! settles and claims by itself while the tour watches the chain and stops the last agent
+//! for the hire's last epoch.
 
 use std::sync::Arc;
 
@@ -20,6 +26,7 @@ use tokio::task::JoinSet;
 
 use crate::amount::{Amount, format_units};
 use crate::args::DemoArgs;
+use crate::fleet::{self, AgentSpec, Fleet, FleetOptions};
 use crate::output::Output;
 use crate::setup::H100;
 use crate::state::State;
@@ -55,6 +62,10 @@ pub struct DemoOptions {
     pub grpc_url: Option<String>,
     /// The explorer API following the chain, if one runs.
     pub explorer_url: Option<String>,
+    /// Real `gpunet-agent` processes play the agents (`None`: the tour scripts them).
+    pub agents: Option<FleetOptions>,
+    /// The verifier keys' files (the agents co-sign with them on a development network).
+    pub verifier_keypairs: Vec<std::path::PathBuf>,
 }
 
 impl DemoOptions {
@@ -72,6 +83,12 @@ impl DemoOptions {
             verifiers,
             grpc_url: state.grpc_url.clone(),
             explorer_url: None,
+            agents: None,
+            verifier_keypairs: state
+                .verifiers
+                .iter()
+                .filter_map(|v| v.keypair.clone())
+                .collect(),
         })
     }
 }
@@ -81,7 +98,27 @@ pub async fn command(ctx: &Context, args: &DemoArgs) -> Result<Value> {
     let state = State::read(&args.state)?;
     let mut options = DemoOptions::from_state(&state, args.devices, args.epochs)?;
     options.explorer_url = args.explorer_url.clone();
+    if args.agents {
+        options.agents = Some(fleet_options(&args.state, args.agent_bin.as_deref(), None)?);
+    }
     run(&ctx.client()?, &options, &ctx.out).await
+}
+
+/// Agents next to the state file (`<state dir>/agents/`), from `binary` or the default
+/// `gpunet-agent`, listening from `base_port` on (any free port when `None`).
+pub fn fleet_options(
+    state: &std::path::Path,
+    binary: Option<&std::path::Path>,
+    base_port: Option<u16>,
+) -> Result<FleetOptions> {
+    Ok(FleetOptions {
+        binary: fleet::agent_binary(binary)?,
+        dir: state
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("agents"),
+        base_port,
+    })
 }
 
 /// The network as the tour sees it.
@@ -116,6 +153,9 @@ impl Network {
 struct Supplier {
     owner: GpunetClient,
     agent: Arc<GpunetClient>,
+    agent_key: Keypair,
+    /// The simulated hardware profile its agent runs with (agents mode).
+    profile: Option<gpunet_agent::hardware::HardwareOverrides>,
     device: Pubkey,
     specs: DeviceSpecs,
     price: u64,
@@ -123,23 +163,52 @@ struct Supplier {
 }
 
 /// Runs the tour with `client` (the mint authority of both mints) and returns its summary;
-/// narrates through `out`.
+/// narrates through `out`. Agents started for the tour are stopped at its end.
 pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> Result<Value> {
+    Ok(tour(client, options, out).await?.0)
+}
+
+/// [`run`], returning the agents too (they keep attesting for as long as they live).
+pub async fn tour(
+    client: &GpunetClient,
+    options: &DemoOptions,
+    out: &Output,
+) -> Result<(Value, Option<Fleet>)> {
     let network = network(client, options).await?;
+    let agents = options.agents.is_some();
     out.say(format!(
-        "== gpunet tour: {} device(s), {} epoch(s) of {} s, verifier quorum {}",
+        "== gpunet tour: {} device(s), {} epoch(s) of {} s, verifier quorum {}, agents {}",
         options.devices,
         options.epochs,
         network.config.epoch_seconds,
-        network.config.verifier_quorum
+        network.config.verifier_quorum,
+        if agents {
+            "run as gpunet-agent processes"
+        } else {
+            "scripted"
+        }
     ));
     let mut steps = Vec::new();
 
     out.say("-- suppliers register and stake their devices");
     let mut suppliers = Vec::new();
     for i in 0..options.devices {
-        let supplier = register_supplier(client, &network, i, &mut steps, out).await?;
+        let supplier = register_supplier(client, &network, i, agents, &mut steps, out).await?;
         suppliers.push(supplier);
+    }
+
+    // With real agents, the model exists before they start (the first device serves it).
+    let mut fleet = None;
+    let mut market = None;
+    if let Some(fleet_options) = &options.agents {
+        out.say("-- an inference model and a prepaid session");
+        let opened = open_market(client, &network, &mut steps, out).await?;
+        out.say(format!(
+            "-- {} agents start, one gpunet-agent process per device",
+            suppliers.len()
+        ));
+        fleet = Some(start_agents(client, options, fleet_options, &suppliers, &opened, out).await?);
+        market = Some(opened);
     }
 
     out.say("-- a renter leases them as one cluster");
@@ -164,7 +233,12 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
     ));
 
     out.say("-- an inference model, a prepaid session, receipts paid by voucher");
-    let inference = inference(client, &network, &suppliers[0], &mut steps, out).await?;
+    let inference = match (&fleet, &market) {
+        (Some(fleet), Some(market)) => {
+            serve_inferences(client, &network, fleet, &suppliers[0], market, out).await?
+        }
+        _ => inference(client, &network, &suppliers[0], &mut steps, out).await?,
+    };
 
     let last = suppliers.len() - 1;
     let mut job = Value::Null;
@@ -174,9 +248,19 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
         ));
         client.wait_for_epoch(epoch).await?;
         let skip = (epoch + 1 == end).then_some(last);
-        attest_epoch(&network, &suppliers, epoch, skip, &mut steps, out).await?;
-        if epoch == start {
-            job = job_receipts(&suppliers[0], &lease, &mut steps, out).await?;
+        match fleet.as_mut() {
+            Some(fleet) => {
+                report_attested(client, &suppliers, epoch - 1, out).await?;
+                if let Some(skip) = skip {
+                    stop_agent(client, fleet, &suppliers[skip], epoch, out).await?;
+                }
+            }
+            None => {
+                attest_epoch(&network, &suppliers, epoch, skip, &mut steps, out).await?;
+                if epoch == start {
+                    job = job_receipts(&suppliers[0], &lease, &mut steps, out).await?;
+                }
+            }
         }
     }
 
@@ -185,22 +269,42 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
         end + 1
     ));
     client.wait_for_epoch(end + 1).await?;
-    let settled = settle(
-        client, &renter, &network, &lease, &suppliers, &mut steps, out,
-    )
-    .await?;
+    let settled = match fleet.as_mut() {
+        Some(fleet) => {
+            report_attested(client, &suppliers, end - 1, out).await?;
+            out.say(format!(
+                "   the agent of {} starts again (its hire's last epoch is missed)",
+                suppliers[last].device
+            ));
+            fleet.start(last).await?;
+            job = agents_job_receipts(client, &lease, &suppliers, out).await?;
+            settled_by_agents(
+                client, &renter, &network, &lease, &suppliers, &mut steps, out,
+            )
+            .await?
+        }
+        None => {
+            settle(
+                client, &renter, &network, &lease, &suppliers, &mut steps, out,
+            )
+            .await?
+        }
+    };
 
     let claim_at = end + 1 + u64::from(network.staking.grace_epochs);
     out.say(format!(
         "-- waiting for epoch {claim_at} so the rewards are final"
     ));
     client.wait_for_epoch(claim_at).await?;
-    let rewards = claim(client, &network, &suppliers, &mut steps, out).await?;
+    let rewards = match &fleet {
+        Some(_) => claimed_by_agents(client, &network, &suppliers, end, out).await?,
+        None => claim(client, &network, &suppliers, &mut steps, out).await?,
+    };
 
     let devices = device_summaries(&renter, &lease, &suppliers, &settled, &rewards).await?;
     let renter_balance = client.payment_balance(&renter.pubkey()).await?;
     let log = client.receipt_log(&suppliers[0].device).await?;
-    let summary = json!({
+    let mut summary = json!({
         "renter": renter.pubkey().to_string(),
         "renter_usdc_minted": renter_usdc,
         "renter_usdc_balance": renter_balance,
@@ -213,8 +317,28 @@ pub async fn run(client: &GpunetClient, options: &DemoOptions, out: &Output) -> 
         "steps": steps,
         "where_to_look": where_to_look(client, options, &network, &lease),
     });
+    if let Some(fleet) = &fleet {
+        summary["agents"] = (0..fleet.len())
+            .map(|i| {
+                json!({
+                    "device": fleet.device(i).to_string(),
+                    "url": fleet.url(i),
+                    "log": fleet.log(i).display().to_string(),
+                })
+            })
+            .collect();
+    }
     say_where_to_look(out, &summary["where_to_look"]);
-    Ok(summary)
+    if let Some(fleet) = &fleet {
+        for i in 0..fleet.len() {
+            out.say(format!(
+                "   agent {i}:  {}  (/health, /metrics; log {})",
+                fleet.url(i),
+                fleet.log(i).display()
+            ));
+        }
+    }
+    Ok((summary, fleet))
 }
 
 /// Reads the network and checks the tour can run on it.
@@ -293,16 +417,41 @@ fn demo_specs(i: u64) -> (DeviceSpecs, u64) {
     (specs, cents)
 }
 
+/// The simulated machine of device `i` when real agents run: an 8-GPU H100 machine, then
+/// a 4-GPU A100 one, then a 2-GPU RTX 4090 one, in the tour's region.
+fn agent_profile(i: u64) -> gpunet_agent::hardware::HardwareOverrides {
+    gpunet_agent::hardware::HardwareOverrides {
+        profile: Some(["h100x8", "a100x4", "rtx4090x2"][(i % 3) as usize].to_string()),
+        down_mbps: Some(10_000),
+        up_mbps: Some(10_000),
+        country: Some("DE".into()),
+        region: Some(1),
+        supplier_group: Some(1),
+        security_tier: Some(2),
+        green: Some(true),
+        ..Default::default()
+    }
+}
+
 async fn register_supplier(
     client: &GpunetClient,
     network: &Network,
     i: u64,
+    agents: bool,
     steps: &mut Vec<Value>,
     out: &Output,
 ) -> Result<Supplier> {
     let owner = party(client).await?;
-    let agent = party(client).await?;
-    let (specs, cents) = demo_specs(i);
+    let agent_key = Keypair::new();
+    let agent = client.with_signer(agent_key.insecure_clone());
+    client.airdrop(&agent.pubkey(), PARTY_LAMPORTS).await?;
+    let (mut specs, cents) = demo_specs(i);
+    let profile = agents.then(|| agent_profile(i));
+    if let Some(profile) = &profile {
+        specs = gpunet_agent::hardware::detect(profile)
+            .map_err(CliError)?
+            .specs;
+    }
     let price = network.usdc_units(cents)?;
     let registered = owner
         .register_device(RegisterDeviceArgs {
@@ -346,6 +495,8 @@ async fn register_supplier(
     Ok(Supplier {
         owner,
         agent: Arc::new(agent),
+        agent_key,
+        profile,
         device,
         specs,
         price,
@@ -353,8 +504,12 @@ async fn register_supplier(
     })
 }
 
-/// The demo lease's job: a short shell command for the worker agent.
-pub const DEMO_JOB: &str = "cmd:echo gpunet demo";
+/// The demo lease's job: a short shell command for the worker agent (it reports the
+/// compute it used as job receipts).
+pub const DEMO_JOB: &str = "cmd:echo gpunet demo job on $GPUNET_GPUS GPUs; sleep 2; echo done";
+/// The demo model's inference command: any program reading the request on stdin and
+/// writing the answer on stdout plugs in here.
+pub const MODEL_COMMAND: &str = "tr a-z A-Z";
 
 async fn hire_cluster(
     renter: &GpunetClient,
@@ -482,13 +637,22 @@ async fn job_receipts(
     Ok(json!({ "hire": hire.to_string(), "records": JOB_RECORDS.len() }))
 }
 
-async fn inference(
+/// A model (owned by a new party) and a consumer's prepaid session for it, whose vouchers
+/// `authorizer` signs.
+struct Market {
+    model: Pubkey,
+    model_owner: Pubkey,
+    consumer: GpunetClient,
+    authorizer: Keypair,
+    session: Pubkey,
+}
+
+async fn open_market(
     client: &GpunetClient,
     network: &Network,
-    supplier: &Supplier,
     steps: &mut Vec<Value>,
     out: &Output,
-) -> Result<Value> {
+) -> Result<Market> {
     let model_owner = party(client).await?;
     let registered = model_owner
         .register_model(RegisterModelArgs {
@@ -530,41 +694,83 @@ async fn inference(
         ),
         &opened.signature,
     );
+    Ok(Market {
+        model,
+        model_owner: model_owner.pubkey(),
+        consumer,
+        authorizer,
+        session,
+    })
+}
+
+/// The scripted inference receipts: the first device's agent key submits a batch with
+/// the authoriser's voucher.
+async fn inference(
+    client: &GpunetClient,
+    network: &Network,
+    supplier: &Supplier,
+    steps: &mut Vec<Value>,
+    out: &Output,
+) -> Result<Value> {
+    let market = open_market(client, network, steps, out).await?;
     let agent = &supplier.agent;
     let batch = agent
         .next_receipt_batch(&supplier.device, records(&INFERENCE_RECORDS, 101))
         .await?;
     let signature = agent
-        .submit_inference_receipts_authorized(&supplier.device, &session, batch, &authorizer)
+        .submit_inference_receipts_authorized(
+            &supplier.device,
+            &market.session,
+            batch,
+            &market.authorizer,
+        )
         .await?;
-    let paid = client.session_paid(&session, &supplier.device).await?;
-    let log = client.receipt_log(&supplier.device).await?;
+    let summary =
+        inference_summary(client, network, supplier, &market, INFERENCE_RECORDS.len()).await?;
     step(
         steps,
         out,
         format!(
-            "device {} served {} inferences ({} GPU-ms): {} USDC paid by voucher (worker {}, \
-             royalty {}, fee {})",
+            "device {} served {} inferences ({} GPU-ms): {}",
             supplier.device,
             INFERENCE_RECORDS.len(),
             INFERENCE_RECORDS.iter().sum::<u32>(),
+            summary["text"].as_str().unwrap_or_default()
+        ),
+        &signature,
+    );
+    Ok(summary)
+}
+
+/// What the session paid the first device, as the summary reports it.
+async fn inference_summary(
+    client: &GpunetClient,
+    network: &Network,
+    supplier: &Supplier,
+    market: &Market,
+    records: usize,
+) -> Result<Value> {
+    let paid = client
+        .session_paid(&market.session, &supplier.device)
+        .await?;
+    let log = client.receipt_log(&supplier.device).await?;
+    Ok(json!({
+        "model": market.model.to_string(),
+        "model_owner": market.model_owner.to_string(),
+        "session": market.session.to_string(),
+        "consumer": market.consumer.pubkey().to_string(),
+        "records": records,
+        "paid": paid,
+        "worker": log.totals.worker,
+        "royalty": log.totals.royalty,
+        "fee": log.totals.fee,
+        "text": format!(
+            "{} USDC paid by voucher (worker {}, royalty {}, fee {})",
             network.usdc(paid),
             network.usdc(log.totals.worker),
             network.usdc(log.totals.royalty),
             network.usdc(log.totals.fee)
         ),
-        &signature,
-    );
-    Ok(json!({
-        "model": model.to_string(),
-        "model_owner": model_owner.pubkey().to_string(),
-        "session": session.to_string(),
-        "consumer": consumer.pubkey().to_string(),
-        "records": INFERENCE_RECORDS.len(),
-        "paid": paid,
-        "worker": log.totals.worker,
-        "royalty": log.totals.royalty,
-        "fee": log.totals.fee,
     }))
 }
 
@@ -651,6 +857,330 @@ async fn claim(
             &signature,
         );
         claimed.push(total);
+    }
+    Ok(claimed)
+}
+
+/// A step an agent took by itself (its transaction is in the agent's log).
+fn note(steps: &mut Vec<Value>, out: &Output, what: String) {
+    out.say(format!("   {what}"));
+    steps.push(json!({ "step": what, "by": "agent" }));
+}
+
+/// Writes each agent's key and config, starts the agents and waits until each answers.
+async fn start_agents(
+    client: &GpunetClient,
+    options: &DemoOptions,
+    fleet_options: &FleetOptions,
+    suppliers: &[Supplier],
+    market: &Market,
+    out: &Output,
+) -> Result<Fleet> {
+    let mut fleet = Fleet::new(fleet_options.clone());
+    let chain = fleet::Chain {
+        rpc_url: client.url(),
+        grpc_url: options.grpc_url.as_deref(),
+        verifier_keypairs: &options.verifier_keypairs,
+    };
+    for (i, supplier) in suppliers.iter().enumerate() {
+        let models = if i == 0 {
+            vec![(market.model, MODEL_COMMAND.to_string())]
+        } else {
+            Vec::new()
+        };
+        fleet.add(
+            AgentSpec {
+                device: supplier.device,
+                key: supplier.agent_key.insecure_clone(),
+                hardware: supplier.profile.clone().unwrap_or_default(),
+                models,
+            },
+            &chain,
+        )?;
+    }
+    for (i, supplier) in suppliers.iter().enumerate() {
+        fleet.start(i).await?;
+        out.say(format!(
+            "   agent {} of device {} ({}) at {}",
+            supplier.agent.pubkey(),
+            supplier.device,
+            supplier
+                .profile
+                .as_ref()
+                .and_then(|p| p.profile.clone())
+                .unwrap_or_default(),
+            fleet.url(i)
+        ));
+    }
+    Ok(fleet)
+}
+
+/// The consumer sends requests to the first device's agent, each with the next voucher;
+/// the agent answers, and records and is paid for them on chain.
+async fn serve_inferences(
+    client: &GpunetClient,
+    network: &Network,
+    fleet: &Fleet,
+    supplier: &Supplier,
+    market: &Market,
+    out: &Output,
+) -> Result<Value> {
+    let http = reqwest::Client::new();
+    let max_cost = 1_000 * MODEL_PRICE_PER_UNIT;
+    let mut charged = 0u64;
+    let prompts = [
+        "hello gpunet",
+        "what is proof of compute",
+        "rent me a cluster",
+    ];
+    for prompt in prompts {
+        let cumulative = charged + max_cost;
+        let voucher = gpunet_sdk::client::Voucher::sign(
+            &market.authorizer,
+            &market.session,
+            &supplier.device,
+            cumulative,
+        );
+        let response = http
+            .post(format!("{}/v1/inference", fleet.url(0)))
+            .header(
+                gpunet_agent::inference::SESSION_HEADER,
+                market.session.to_string(),
+            )
+            .header(
+                gpunet_agent::inference::VOUCHER_HEADER,
+                gpunet_agent::inference::voucher_header(cumulative, &voucher.signature),
+            )
+            .body(prompt)
+            .send()
+            .await
+            .map_err(|e| CliError(format!("inference request: {e}")))?;
+        let status = response.status();
+        let header = |name: &str| -> u64 {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let (units, amount) = (header("x-gpunet-units"), header("x-gpunet-amount"));
+        let total = header("x-gpunet-charged");
+        let answer = response
+            .text()
+            .await
+            .map_err(|e| CliError(format!("inference answer: {e}")))?;
+        if !status.is_success() {
+            return Err(CliError(format!(
+                "the agent refused an inference: {status} {answer}"
+            )));
+        }
+        charged = total;
+        out.say(format!(
+            "   {prompt:?} -> {answer:?}: {units} GPU-ms, {} USDC, voucher up to {} USDC",
+            network.usdc(amount),
+            network.usdc(cumulative)
+        ));
+    }
+    wait_until("the inference receipts on chain", || async {
+        let paid = client
+            .session_paid(&market.session, &supplier.device)
+            .await?;
+        Ok((paid == charged).then_some(()))
+    })
+    .await?;
+    let summary = inference_summary(client, network, supplier, market, prompts.len()).await?;
+    out.say(format!(
+        "   device {} recorded the {} inferences on chain: {}",
+        supplier.device,
+        prompts.len(),
+        summary["text"].as_str().unwrap_or_default()
+    ));
+    Ok(summary)
+}
+
+/// Polls `check` every 250 ms for up to a minute.
+async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(CliError(format!("timed out waiting for {what}")));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Says which devices' agents attested `epoch` (they attest an epoch in the next one).
+async fn report_attested(
+    client: &GpunetClient,
+    suppliers: &[Supplier],
+    epoch: u64,
+    out: &Output,
+) -> Result<()> {
+    let mut attested = Vec::new();
+    for supplier in suppliers {
+        // An agent attests the epoch early in the next one: give it a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let done = loop {
+            let device = client.device(&supplier.device).await?;
+            if device.uptime.is_attested(epoch) {
+                break true;
+            }
+            if std::time::Instant::now() > deadline {
+                break false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        attested.push(format!(
+            "{} {}",
+            supplier.device,
+            if done { "attested" } else { "did not attest" }
+        ));
+    }
+    out.say(format!("   epoch {epoch}: {}", attested.join(", ")));
+    Ok(())
+}
+
+/// Stops a device's agent in `epoch` (once it attested the epoch before), for the rest of
+/// the hire: its last epoch is missed.
+async fn stop_agent(
+    client: &GpunetClient,
+    fleet: &mut Fleet,
+    supplier: &Supplier,
+    epoch: u64,
+    out: &Output,
+) -> Result<()> {
+    wait_until("the previous epoch's attestation", || async {
+        let device = client.device(&supplier.device).await?;
+        Ok(device.uptime.is_attested(epoch - 1).then_some(()))
+    })
+    .await?;
+    let index = (0..fleet.len())
+        .find(|i| fleet.device(*i) == supplier.device)
+        .expect("every supplier has an agent");
+    fleet.stop(index);
+    out.say(format!(
+        "   the agent of {} stops (the machine goes offline) for epoch {epoch}",
+        supplier.device
+    ));
+    Ok(())
+}
+
+/// The job receipts the agents recorded for their hires.
+async fn agents_job_receipts(
+    client: &GpunetClient,
+    lease: &Pubkey,
+    suppliers: &[Supplier],
+    out: &Output,
+) -> Result<Value> {
+    let mut logs = Vec::new();
+    for supplier in suppliers {
+        let log = client.receipt_log(&supplier.device).await.ok();
+        let (count, units) = log.map_or((0, 0), |l| (l.count, l.compute_units));
+        out.say(format!(
+            "   device {}: {count} receipt(s) on chain, {units} GPU-ms (the job `{DEMO_JOB}`{})",
+            supplier.device,
+            if std::ptr::eq(supplier, &suppliers[0]) {
+                " and the inferences"
+            } else {
+                ""
+            }
+        ));
+        logs.push(json!({
+            "device": supplier.device.to_string(),
+            "hire": escrow::hire_address(lease, &supplier.device).to_string(),
+            "receipts": count,
+            "compute_units": units,
+        }));
+    }
+    Ok(json!({ "by": "agents", "devices": logs }))
+}
+
+/// Waits until the agents settled every hire (they settle each epoch), reports them, and
+/// releases them (renter).
+async fn settled_by_agents(
+    client: &GpunetClient,
+    renter: &GpunetClient,
+    network: &Network,
+    lease: &Pubkey,
+    suppliers: &[Supplier],
+    steps: &mut Vec<Value>,
+    out: &Output,
+) -> Result<Vec<Hire>> {
+    let mut hires = Vec::new();
+    for supplier in suppliers {
+        let device = supplier.device;
+        let hire = wait_until("the agents' settlements", || async {
+            let hire = client.hire(lease, &device).await?;
+            Ok(hire.is_settled().then_some(hire))
+        })
+        .await?;
+        note(
+            steps,
+            out,
+            format!(
+                "settled by its agent {device}: {} epoch(s) attested, {} missed; owner paid {} \
+                 USDC, fees {} USDC, renter refunded {} USDC",
+                hire.epochs_paid,
+                hire.epochs_missed,
+                network.usdc(hire.paid_to_owner),
+                network.usdc(hire.fees),
+                network.usdc(hire.refunded)
+            ),
+        );
+        if hire.epochs_missed > 0 {
+            let stake = client.stake_account(&device).await?;
+            out.say(format!(
+                "   a slash of {} network tokens is proposed against {device} (half to the \
+                 renter), final after the challenge window",
+                format_units(stake.pending_slash_amount, network.stake_decimals)
+            ));
+        }
+        let signature = renter.release_hire(lease, &device).await?;
+        step(
+            steps,
+            out,
+            format!("released {device}: free to hire again"),
+            &signature,
+        );
+        hires.push(client.hire(lease, &device).await?);
+    }
+    Ok(hires)
+}
+
+/// Waits until the agents claimed every final hired epoch's rewards for their owners.
+async fn claimed_by_agents(
+    client: &GpunetClient,
+    network: &Network,
+    suppliers: &[Supplier],
+    end: u64,
+    out: &Output,
+) -> Result<Vec<u64>> {
+    let grace = u64::from(network.staking.grace_epochs);
+    let mut claimed = Vec::new();
+    for supplier in suppliers {
+        let device = supplier.device;
+        let stake = wait_until("the agents' claims", || async {
+            let stake = client.stake_account(&device).await?;
+            let current = client.current_epoch().await?;
+            let waiting = stake
+                .pending_rewards
+                .iter()
+                .any(|p| p.epoch < end && current > p.epoch + 1 + grace);
+            Ok((!waiting).then_some(stake))
+        })
+        .await?;
+        out.say(format!(
+            "   block rewards of {device} claimed by its agent for the owner: {} network tokens",
+            format_units(stake.rewards_claimed, network.stake_decimals)
+        ));
+        claimed.push(stake.rewards_claimed);
     }
     Ok(claimed)
 }

@@ -12,6 +12,7 @@ pub use gpunet_sdk::amount;
 pub mod args;
 mod commands;
 pub mod demo;
+pub mod fleet;
 pub mod keys;
 pub mod localnet;
 pub mod output;

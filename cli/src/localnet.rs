@@ -68,6 +68,15 @@ pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
     let tour = match state.filter(|_| args.demo) {
         Some(state) => Some(DemoOptions {
             explorer_url: args.explorer_url.clone(),
+            agents: if args.agents {
+                Some(demo::fleet_options(
+                    &args.network.state,
+                    args.agent_bin.as_deref(),
+                    Some(args.agent_port),
+                )?)
+            } else {
+                None
+            },
             ..DemoOptions::from_state(&state, 3, 2)?
         }),
         None => None,
@@ -76,10 +85,17 @@ pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
     if !ctx.out.json {
         announce(ctx, &report);
     }
+    // The tour's agents (if any) live as long as the chain, attesting every epoch.
+    let mut agents = None;
     if let Some(options) = tour {
-        report["demo"] = demo::run(&client, &options, &ctx.out).await?;
-        ctx.out
-            .say("The chain keeps running; press Ctrl-C to stop.");
+        let (summary, fleet) = demo::tour(&client, &options, &ctx.out).await?;
+        report["demo"] = summary;
+        agents = fleet;
+        ctx.out.say(if agents.is_some() {
+            "The chain and the agents keep running; press Ctrl-C to stop."
+        } else {
+            "The chain keeps running; press Ctrl-C to stop."
+        });
     }
     if ctx.out.json {
         announce(ctx, &report);
@@ -88,9 +104,12 @@ pub async fn run(ctx: &Context, args: LocalnetArgs) -> Result<()> {
         .await
         .map_err(|e| CliError(format!("cannot wait for Ctrl-C: {e}")))?;
     ctx.out.say("stopping");
-    tokio::task::spawn_blocking(move || drop(localnet))
-        .await
-        .map_err(|e| CliError(format!("the local chain crashed while stopping: {e}")))
+    tokio::task::spawn_blocking(move || {
+        drop(agents);
+        drop(localnet)
+    })
+    .await
+    .map_err(|e| CliError(format!("the local chain crashed while stopping: {e}")))
 }
 
 /// Prints the endpoints once everything is ready: the JSON object, or a summary.

@@ -21,7 +21,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
     };
     let value = match cli.command {
         Command::Localnet(args) => {
-            return crate::localnet::run(&ctx, args)
+            return crate::localnet::run(&ctx, *args)
                 .await
                 .map(|()| Outcome::Printed);
         }
