@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::{ClientError, GpunetClient};
+use solana_client::nonblocking::rpc_client::RpcClient;
+use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::sync::watch;
@@ -20,6 +22,9 @@ use crate::config::{Config, ServedModel};
 use crate::hardware::Hardware;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+
+/// How long one RPC request may take.
+const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the agent reports about itself (health endpoint).
 #[derive(Clone, Debug, Default)]
@@ -71,7 +76,14 @@ impl Agent {
             .map_err(StartError::Config)?;
         let outbox = Outbox::open(&config.outbox_path())?;
         let agent_key = keypair.pubkey();
-        let client = GpunetClient::new(config.rpc_url.clone(), keypair);
+        // A request the node does not answer gives up after 10 s (not the client's
+        // default 30 s), so one stuck call cannot hold a task past an attestation window.
+        let rpc = RpcClient::new_with_timeout_and_commitment(
+            config.rpc_url.clone(),
+            RPC_TIMEOUT,
+            CommitmentConfig::confirmed(),
+        );
+        let client = GpunetClient::from_rpc_client(rpc, keypair);
         let chain = Chain::connect(client, config.device).await?;
         let device = chain.device().await?;
         if device.agent != agent_key {
@@ -115,6 +127,18 @@ impl Agent {
             .last_error = Some((message, self.chain.now()));
     }
 
+    /// The pause after `failures` consecutive failures: doubling from the poll interval, at
+    /// most an eighth of an epoch (so an outage shorter than an epoch never makes the agent
+    /// sleep through an attestation window) and at most 30 s.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let eighth = Duration::from_millis(u64::from(self.chain.epoch_seconds()) * 125);
+        backoff(
+            self.config.poll,
+            failures,
+            eighth.min(Duration::from_secs(30)),
+        )
+    }
+
     /// Logs an event worth a line.
     pub fn log(&self, message: impl std::fmt::Display) {
         eprintln!("gpunet-agent: {message}");
@@ -137,10 +161,10 @@ impl Agent {
 }
 
 /// A pause that grows with consecutive failures: `poll`, doubled per failure, at most
-/// 30 s.
-pub fn backoff(poll: Duration, failures: u32) -> Duration {
+/// `cap`.
+pub fn backoff(poll: Duration, failures: u32, cap: Duration) -> Duration {
     let factor = 1u32 << failures.min(8);
-    (poll * factor).min(Duration::from_secs(30))
+    (poll * factor).min(cap.max(poll))
 }
 
 /// Sleeps for `pause` unless shutdown comes first; `false` when it is time to stop.
@@ -172,9 +196,14 @@ mod tests {
 
     #[test]
     fn the_backoff_doubles_and_is_capped() {
-        let poll = Duration::from_millis(500);
-        assert_eq!(backoff(poll, 0), poll);
-        assert_eq!(backoff(poll, 2), Duration::from_secs(2));
-        assert_eq!(backoff(poll, 20), Duration::from_secs(30));
+        let (poll, cap) = (Duration::from_millis(500), Duration::from_secs(30));
+        assert_eq!(backoff(poll, 0, cap), poll);
+        assert_eq!(backoff(poll, 2, cap), Duration::from_secs(2));
+        assert_eq!(backoff(poll, 20, cap), cap);
+        assert_eq!(
+            backoff(poll, 20, Duration::from_millis(100)),
+            poll,
+            "never below poll"
+        );
     }
 }

@@ -15,7 +15,7 @@ use gpunet_sdk::registry::{AttestUptimeArgs, EpochAttestation};
 use solana_keypair::Keypair;
 use tokio::sync::watch;
 
-use crate::agent::{Agent, backoff, pause};
+use crate::agent::{Agent, pause};
 use crate::chain::{is_transient, program_error};
 use crate::outbox::{AttestState, Uptime};
 
@@ -51,7 +51,7 @@ pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
                 agent.failed("attestation", &e);
             }
         }
-        if !pause(&mut shutdown, backoff(poll, failures)).await {
+        if !pause(&mut shutdown, agent.backoff(failures)).await {
             break;
         }
     }

@@ -28,7 +28,7 @@ use gpunet_sdk::proof::ReceiptKind;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::agent::{Agent, backoff, pause};
+use crate::agent::{Agent, pause};
 use crate::config::Watch;
 use crate::outbox::Receipt;
 
@@ -57,8 +57,8 @@ pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
         // With Yellowstone, a hire change wakes the watcher at once; it still looks
         // every few polls for hires that start or end by the clock alone.
         let wait = match agent.config.watch {
-            Watch::Rpc => backoff(poll, failures),
-            Watch::Yellowstone => backoff(poll, failures).max(poll * 4),
+            Watch::Rpc => agent.backoff(failures),
+            Watch::Yellowstone => agent.backoff(failures).max(poll * 4),
         };
         tokio::select! {
             keep = pause(&mut shutdown, wait) => if !keep { break },
@@ -186,7 +186,7 @@ async fn subscribe(
             }
             _ = shutdown.changed() => return,
         }
-        if !pause(&mut shutdown, backoff(agent.config.poll, failures)).await {
+        if !pause(&mut shutdown, agent.backoff(failures)).await {
             return;
         }
     }

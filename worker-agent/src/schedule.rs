@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use gpunet_sdk::client::ClientError;
 use tokio::sync::watch;
 
-use crate::agent::{Agent, backoff, pause};
+use crate::agent::{Agent, pause};
 use crate::chain::program_error;
 
 /// How often the balance is read.
@@ -52,7 +52,7 @@ pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
                 agent.failed("settling and claiming", &e);
             }
         }
-        if !pause(&mut shutdown, backoff(poll, failures)).await {
+        if !pause(&mut shutdown, agent.backoff(failures)).await {
             break;
         }
     }

@@ -13,7 +13,7 @@ use gpunet_sdk::client::{ClientError, Voucher};
 use gpunet_sdk::proof::ReceiptKind;
 use tokio::sync::watch;
 
-use crate::agent::{Agent, backoff, fault, pause};
+use crate::agent::{Agent, fault, pause};
 use crate::chain::{is_transient, program_error};
 use crate::outbox::{Batch, OutboxError};
 
@@ -56,7 +56,7 @@ pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
             Err(e) => {
                 failures += 1;
                 agent.failed("receipt batch", &e);
-                backoff(poll, failures)
+                agent.backoff(failures)
             }
         };
         if !pause(&mut shutdown, pause_for).await {

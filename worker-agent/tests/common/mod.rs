@@ -243,25 +243,32 @@ impl Agent {
             "agent-{}.log",
             RUN.fetch_add(1, Ordering::Relaxed)
         ));
+        // Defaults for a test, each replaced by the same flag in `args`.
+        let verifiers = verifiers.join(",");
+        let device = supplier.device.to_string();
+        let listen = format!("127.0.0.1:{port}");
+        let defaults = [
+            ("--rpc-url", net.localnet.rpc_url.as_str()),
+            ("--device", device.as_str()),
+            ("--listen", listen.as_str()),
+            ("--profile", supplier.profile.as_str()),
+            ("--poll-ms", "200"),
+            ("--batch-wait-ms", "500"),
+            ("--benchmark-size", "48"),
+            ("--verifier-keypair", verifiers.as_str()),
+        ];
         let mut command = Command::new(env!("CARGO_BIN_EXE_gpunet-agent"));
         command
             .arg("--data-dir")
             .arg(&supplier.dir.0)
-            .args(["--rpc-url", &net.localnet.rpc_url])
             .arg("--keypair")
-            .arg(&supplier.agent_keypair)
-            .args(["--device", &supplier.device.to_string()])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--profile", &supplier.profile])
-            .args([
-                "--poll-ms",
-                "200",
-                "--batch-wait-ms",
-                "500",
-                "--benchmark-size",
-                "48",
-            ])
-            .args(["--verifier-keypair", &verifiers.join(",")])
+            .arg(&supplier.agent_keypair);
+        for (flag, value) in defaults {
+            if !args.contains(&flag) {
+                command.args([flag, value]);
+            }
+        }
+        command
             .args(args)
             .arg("run")
             .stdin(Stdio::null())
@@ -560,4 +567,73 @@ pub async fn hire(
         .unwrap()
         .start_epoch;
     (renter, lease, hire, start)
+}
+
+/// A TCP proxy in front of the chain's RPC endpoint that can be cut (every connection
+/// dropped, new ones refused) and restored: an RPC outage as the agent sees it.
+pub struct Outage {
+    pub url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Outage {
+    /// A proxy to `upstream` (`http://host:port`), up.
+    pub async fn proxy(upstream: &str) -> Outage {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::{Arc, Mutex};
+        let target = upstream.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let up = Arc::new(AtomicBool::new(true));
+        let connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let accept = {
+            let (up, connections) = (up.clone(), connections.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut inbound, _)) = listener.accept().await else {
+                        return;
+                    };
+                    if !up.load(Ordering::SeqCst) {
+                        drop(inbound);
+                        continue;
+                    }
+                    let target = target.clone();
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    connections.lock().unwrap().push(task.abort_handle());
+                }
+            })
+        };
+        Outage {
+            url,
+            up,
+            connections,
+            accept,
+        }
+    }
+
+    /// The outage starts: open connections drop, new ones are refused.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
 }
