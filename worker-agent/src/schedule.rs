@@ -16,7 +16,6 @@ use crate::chain::program_error;
 const BALANCE_EVERY: Duration = Duration::from_secs(10);
 
 pub async fn run(agent: Arc<Agent>, mut shutdown: watch::Receiver<bool>) {
-    let poll = agent.config.poll;
     let (mut settled_at, mut claimed_at) = (None, None);
     let mut balance_at: Option<Instant> = None;
     let mut failures = 0;
