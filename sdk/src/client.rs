@@ -59,6 +59,19 @@ const LOG_ATTEMPTS: u32 = 5;
 /// How many transactions of a batch are in flight at once.
 const PIPELINE: usize = 32;
 
+/// The most bytes a transaction may have on the wire (a packet's payload).
+pub const MAX_TRANSACTION_BYTES: usize = 1_232;
+
+/// The wire size of a transaction of `instructions` paid by `payer`, signatures included:
+/// what must stay within [`MAX_TRANSACTION_BYTES`].
+pub fn transaction_size(instructions: &[Instruction], payer: &Pubkey) -> usize {
+    let tx = Transaction::new_with_payer(instructions, Some(payer));
+    let signatures = usize::from(tx.message.header.num_required_signatures);
+    // The signature count is a compact-u16: one byte below 128.
+    let count_bytes = if signatures < 0x80 { 1 } else { 2 };
+    count_bytes + 64 * signatures + tx.message_data().len()
+}
+
 /// Where a multi-transaction operation stands, after each transaction confirms or fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {

@@ -5,6 +5,7 @@
 //! only delays work, which waits in the outbox.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +47,9 @@ pub struct Agent {
     pub sessions: tokio::sync::Mutex<HashMap<Pubkey, Arc<tokio::sync::Mutex<()>>>>,
     pub status: Mutex<Status>,
     pub started: Instant,
+    /// The most receipts per batch after a transaction turned out too large (normally the
+    /// program's limit: batches are sized to fit).
+    pub batch_cap: AtomicUsize,
 }
 
 /// Failures that stop the agent from starting.
@@ -85,6 +89,23 @@ impl Agent {
         );
         let client = GpunetClient::from_rpc_client(rpc, keypair);
         let chain = Chain::connect(client, config.device).await?;
+        let network = chain.network();
+        let quorum = usize::from(network.verifier_quorum);
+        // Co-sign with just the quorum (each signature costs a fee), from the network's
+        // verifiers.
+        let verifiers: Vec<Keypair> = verifiers
+            .into_iter()
+            .filter(|v| network.verifiers.contains(&v.pubkey()))
+            .take(quorum)
+            .collect();
+        if verifiers.len() < quorum {
+            return Err(StartError::Config(format!(
+                "the network requires {quorum} verifier co-signature(s) per attestation and \
+                 the agent has {} of its verifiers' keys (verifier_keypairs); remote \
+                 verifiers are not supported yet",
+                verifiers.len()
+            )));
+        }
         let device = chain.device().await?;
         if device.agent != agent_key {
             return Err(StartError::Config(format!(
@@ -108,6 +129,7 @@ impl Agent {
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             status: Mutex::new(Status::default()),
             started: Instant::now(),
+            batch_cap: AtomicUsize::new(crate::submit::MAX_BATCH),
             config,
         }))
     }

@@ -391,6 +391,28 @@ impl Outbox {
         })
     }
 
+    /// The group (kind, reference, model) of the oldest pending receipt: the next batch's.
+    pub fn pending_group(&self) -> Result<Option<(ReceiptKind, Pubkey, Pubkey)>> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT kind, reference, model FROM receipts WHERE state = 'pending'
+                     ORDER BY id LIMIT 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Vec<u8>>(1)?,
+                            r.get::<_, Vec<u8>>(2)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            row.map(|(kind, reference, model)| Ok((kind_of(kind), key(reference)?, key(model)?)))
+                .transpose()
+        })
+    }
+
     /// When a batch is due, builds it from the oldest pending receipt's group (same kind,
     /// reference and model, at most `max` receipts in order), numbered from `first_seq`,
     /// with timestamps no later than `now`. Due: the group is full, holds a job report, or

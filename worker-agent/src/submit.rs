@@ -9,15 +9,16 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use gpunet_sdk::client::{ClientError, Voucher};
-use gpunet_sdk::proof::ReceiptKind;
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::{ClientError, MAX_TRANSACTION_BYTES, Voucher, transaction_size};
+use gpunet_sdk::proof::{self, ReceiptKind};
 use tokio::sync::watch;
 
 use crate::agent::{Agent, fault, pause};
 use crate::chain::{is_transient, program_error};
 use crate::outbox::{Batch, OutboxError};
 
-/// The most receipts per batch (the proof program's limit).
+/// The most receipts per batch (the proof program's limit; a transaction may hold fewer).
 pub const MAX_BATCH: usize = 32;
 /// Refusals after which a batch is given up (its receipts are dropped and the sequence
 /// numbers reused): the hire or session it is for no longer takes receipts.
@@ -73,10 +74,14 @@ async fn step(agent: &Agent) -> Result<bool, SubmitError> {
     let batch = match agent.outbox.open_batch()? {
         Some(batch) => batch,
         None => {
+            let Some((kind, reference, model)) = agent.outbox.pending_group()? else {
+                return Ok(false);
+            };
+            let max = capacity(agent, kind, &reference, &model).await?;
             let wait = agent.config.batch_wait.as_secs() as i64;
             match agent
                 .outbox
-                .build_batch(next_seq, agent.chain.now(), MAX_BATCH, wait)?
+                .build_batch(next_seq, agent.chain.now(), max, wait)?
             {
                 Some(batch) => {
                     fault("batch-built");
@@ -159,6 +164,17 @@ async fn send(agent: &Agent, batch: &Batch) -> Result<(), SubmitError> {
             ));
             Ok(())
         }
+        Err(ClientError::Rpc { detail, .. }) if detail.contains("too large") => {
+            // Cannot happen with `capacity` right; if it does, these receipts go again in
+            // smaller batches rather than block every later one.
+            let records = batch.batch.records.len();
+            agent.batch_cap.fetch_min((records / 2).max(1), Relaxed);
+            agent.log(format!(
+                "a batch of {records} receipts is too large for a transaction: split ({detail})"
+            ));
+            agent.outbox.requeue(batch.id)?;
+            Ok(())
+        }
         Err(e) => {
             agent.metrics.batch_failures.fetch_add(1, Relaxed);
             let signature = match &e {
@@ -190,6 +206,60 @@ async fn send(agent: &Agent, batch: &Batch) -> Result<(), SubmitError> {
                 _ => Err(e.into()),
             }
         }
+    }
+}
+
+/// The most receipts a batch of this group may hold: the program's limit, or fewer so that
+/// its transaction fits [`MAX_TRANSACTION_BYTES`] (an inference batch carries the voucher
+/// and the payees' accounts: 8 records fit, see docs/compute-units.md).
+async fn capacity(
+    agent: &Agent,
+    kind: ReceiptKind,
+    reference: &Pubkey,
+    model: &Pubkey,
+) -> Result<usize, ClientError> {
+    let payer = agent.agent_key();
+    let device = agent.chain.device;
+    let dummy = |n: usize| proof::receipt_batch(0, 0, vec![(1, [0; 32]); n]);
+    let cap = agent.batch_cap.load(Relaxed).min(MAX_BATCH);
+    let largest = match kind {
+        ReceiptKind::LeaseJob => (1..=cap).rev().find(|n| {
+            let ix = proof::submit_job_receipts(payer, device, *reference, dummy(*n), *model);
+            transaction_size(&[ix], &payer) <= MAX_TRANSACTION_BYTES
+        }),
+        ReceiptKind::Inference => {
+            // The instructions for one record, then each record adds its 40 bytes of data
+            // (and the data's length prefix may grow a byte).
+            let voucher = Voucher {
+                authorizer: Pubkey::default(),
+                signature: [0; 64],
+                cumulative: u64::MAX,
+            };
+            let ixs = agent
+                .chain
+                .client
+                .inference_receipts_instructions(&device, reference, dummy(1), &voucher)
+                .await?;
+            let one = transaction_size(&ixs, &payer);
+            let data = ixs.last().map_or(0, |ix| ix.data.len());
+            (1..=cap).rev().find(|n| {
+                let grown = data + RECORD_BYTES * (n - 1);
+                one - compact_len(data) - data + compact_len(grown) + grown <= MAX_TRANSACTION_BYTES
+            })
+        }
+    };
+    Ok(largest.unwrap_or(1))
+}
+
+/// A receipt record's bytes in an instruction (compute units, time offset, result hash).
+const RECORD_BYTES: usize = 4 + 4 + 32;
+
+/// The bytes of a compact-u16 length prefix.
+fn compact_len(n: usize) -> usize {
+    match n {
+        0..0x80 => 1,
+        0x80..0x4000 => 2,
+        _ => 3,
     }
 }
 

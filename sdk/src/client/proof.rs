@@ -6,6 +6,7 @@ use solana_signer::Signer;
 use solana_transaction::Signature;
 
 use super::{ClientError, GpunetClient, Registered, Result};
+use crate::Instruction;
 use crate::Pubkey;
 use crate::proof::{
     self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, RegisterModelArgs,
@@ -115,6 +116,21 @@ impl GpunetClient {
         batch: ReceiptBatch,
         voucher: &Voucher,
     ) -> Result<Signature> {
+        let ixs = self
+            .inference_receipts_instructions(device, session, batch, voucher)
+            .await?;
+        self.send(&ixs, &[]).await
+    }
+
+    /// The instructions of [`submit_inference_receipts`](Self::submit_inference_receipts):
+    /// the missing payee accounts' creation, the voucher, the batch (last).
+    pub async fn inference_receipts_instructions(
+        &self,
+        device: &Pubkey,
+        session: &Pubkey,
+        batch: ReceiptBatch,
+        voucher: &Voucher,
+    ) -> Result<Vec<Instruction>> {
         let owner = self.device(device).await?.owner;
         let model = self.session(session).await?.model;
         let model_owner = self.model(&model).await?.owner;
@@ -146,7 +162,7 @@ impl GpunetClient {
             batch,
             terms,
         ));
-        self.send(&ixs, &[]).await
+        Ok(ixs)
     }
 
     /// [`submit_inference_receipts`](Self::submit_inference_receipts) with a voucher
