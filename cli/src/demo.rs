@@ -793,38 +793,71 @@ async fn settle(
     for (device, result) in results {
         let signature = result?;
         let hire = client.hire(lease, &device).await?;
-        step(
-            steps,
-            out,
-            format!(
-                "settled {device}: {} epoch(s) attested, {} missed; owner paid {} USDC, fees {} \
-                 USDC, renter refunded {} USDC",
-                hire.epochs_paid,
-                hire.epochs_missed,
-                network.usdc(hire.paid_to_owner),
-                network.usdc(hire.fees),
-                network.usdc(hire.refunded)
-            ),
-            &signature,
+        hires.push(
+            report_and_release(
+                client,
+                renter,
+                network,
+                lease,
+                &hire,
+                Some(&signature),
+                steps,
+                out,
+            )
+            .await?,
         );
-        if hire.epochs_missed > 0 {
-            let stake = client.stake_account(&device).await?;
-            out.say(format!(
-                "   a slash of {} network tokens is proposed against {device} (half to the \
-                 renter), final after the challenge window",
-                format_units(stake.pending_slash_amount, network.stake_decimals)
-            ));
-        }
-        let signature = renter.release_hire(lease, &device).await?;
-        step(
-            steps,
-            out,
-            format!("released {device}: free to hire again"),
-            &signature,
-        );
-        hires.push(client.hire(lease, &device).await?);
     }
     Ok(hires)
+}
+
+/// Reports a settled hire (with the settling transaction, when the tour sent it), the
+/// slash proposed for its missed epochs, then releases it (renter); returns the hire.
+#[allow(clippy::too_many_arguments)]
+async fn report_and_release(
+    client: &GpunetClient,
+    renter: &GpunetClient,
+    network: &Network,
+    lease: &Pubkey,
+    hire: &Hire,
+    settled_by: Option<&Signature>,
+    steps: &mut Vec<Value>,
+    out: &Output,
+) -> Result<Hire> {
+    let device = hire.device;
+    let what = format!(
+        "settled {device}{}: {} epoch(s) attested, {} missed; owner paid {} USDC, fees {} USDC, \
+         renter refunded {} USDC",
+        if settled_by.is_some() {
+            ""
+        } else {
+            " by its agent"
+        },
+        hire.epochs_paid,
+        hire.epochs_missed,
+        network.usdc(hire.paid_to_owner),
+        network.usdc(hire.fees),
+        network.usdc(hire.refunded)
+    );
+    match settled_by {
+        Some(signature) => step(steps, out, what, signature),
+        None => note(steps, out, what),
+    }
+    if hire.epochs_missed > 0 {
+        let stake = client.stake_account(&device).await?;
+        out.say(format!(
+            "   a slash of {} network tokens is proposed against {device} (half to the \
+             renter), final after the challenge window",
+            format_units(stake.pending_slash_amount, network.stake_decimals)
+        ));
+    }
+    let signature = renter.release_hire(lease, &device).await?;
+    step(
+        steps,
+        out,
+        format!("released {device}: free to hire again"),
+        &signature,
+    );
+    Ok(client.hire(lease, &device).await?)
 }
 
 async fn claim(
@@ -1121,35 +1154,9 @@ async fn settled_by_agents(
             Ok(hire.is_settled().then_some(hire))
         })
         .await?;
-        note(
-            steps,
-            out,
-            format!(
-                "settled by its agent {device}: {} epoch(s) attested, {} missed; owner paid {} \
-                 USDC, fees {} USDC, renter refunded {} USDC",
-                hire.epochs_paid,
-                hire.epochs_missed,
-                network.usdc(hire.paid_to_owner),
-                network.usdc(hire.fees),
-                network.usdc(hire.refunded)
-            ),
+        hires.push(
+            report_and_release(client, renter, network, lease, &hire, None, steps, out).await?,
         );
-        if hire.epochs_missed > 0 {
-            let stake = client.stake_account(&device).await?;
-            out.say(format!(
-                "   a slash of {} network tokens is proposed against {device} (half to the \
-                 renter), final after the challenge window",
-                format_units(stake.pending_slash_amount, network.stake_decimals)
-            ));
-        }
-        let signature = renter.release_hire(lease, &device).await?;
-        step(
-            steps,
-            out,
-            format!("released {device}: free to hire again"),
-            &signature,
-        );
-        hires.push(client.hire(lease, &device).await?);
     }
     Ok(hires)
 }

@@ -82,12 +82,18 @@ async fn run() {
         (!stake.pending_rewards.iter().any(|p| p.epoch < end)).then_some(())
     })
     .await;
-    until("every receipt on chain", Duration::from_secs(60), || async {
-        (agent.metric("gpunet_agent_receipts_pending").await == 0).then_some(())
-    })
+    until(
+        "every receipt on chain",
+        Duration::from_secs(60),
+        || async { (agent.metric("gpunet_agent_receipts_pending").await == 0).then_some(()) },
+    )
     .await;
     let on_chain = common::receipts_on_chain(&renter, &supplier.device).await;
-    assert!(on_chain > INFERENCES as u64, "{on_chain} receipts:\n{}", agent.log_text());
+    assert!(
+        on_chain > INFERENCES as u64,
+        "{on_chain} receipts:\n{}",
+        agent.log_text()
+    );
     agent.kill();
 
     // Every transaction the agent key paid for, by the instructions it ran.

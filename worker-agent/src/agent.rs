@@ -50,6 +50,8 @@ pub struct Agent {
     /// The most receipts per batch after a transaction turned out too large (normally the
     /// program's limit: batches are sized to fit).
     pub batch_cap: AtomicUsize,
+    /// The measured batch capacity of each session or hire, and when it was measured.
+    pub capacities: Mutex<HashMap<Pubkey, (usize, Instant)>>,
 }
 
 /// Failures that stop the agent from starting.
@@ -130,6 +132,7 @@ impl Agent {
             status: Mutex::new(Status::default()),
             started: Instant::now(),
             batch_cap: AtomicUsize::new(crate::submit::MAX_BATCH),
+            capacities: Mutex::new(HashMap::new()),
             config,
         }))
     }

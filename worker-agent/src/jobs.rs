@@ -252,11 +252,32 @@ async fn run_job(
         log_path: log_path.clone(),
         since: Instant::now(),
     };
-    let outcome = match JobSpec::parse(&spec) {
-        Ok(JobSpec::Builtin) => builtin(&agent, &mut reporter, deadline, interval, &mut stop).await,
+    // The job's process (`None`: the built-in workload), or why it cannot run.
+    let command = match JobSpec::parse(&spec) {
+        Ok(JobSpec::Builtin) => None,
         Ok(JobSpec::Command(command)) => {
             let mut cmd = tokio::process::Command::new("sh");
             cmd.arg("-c").arg(command);
+            Some(Ok(cmd))
+        }
+        Ok(JobSpec::Image(image)) => Some(
+            container_runtime(&agent)
+                .map(|runtime| {
+                    let mut cmd = tokio::process::Command::new(&runtime);
+                    cmd.args(["run", "--rm", "--name", &format!("gpunet-{address}")]);
+                    if agent.hardware.has_gpu && runtime.ends_with("docker") {
+                        cmd.args(["--gpus", "all"]);
+                    }
+                    cmd.arg(image);
+                    cmd
+                })
+                .ok_or_else(|| "no container runtime (podman or docker) found".to_string()),
+        ),
+        Err(e) => Some(Err(e)),
+    };
+    let outcome = match command {
+        None => builtin(&agent, &mut reporter, deadline, interval, &mut stop).await,
+        Some(Ok(cmd)) => {
             process(
                 &agent,
                 cmd,
@@ -269,29 +290,7 @@ async fn run_job(
             )
             .await
         }
-        Ok(JobSpec::Image(image)) => match container_runtime(&agent) {
-            Some(runtime) => {
-                let mut cmd = tokio::process::Command::new(&runtime);
-                cmd.args(["run", "--rm", "--name", &format!("gpunet-{address}")]);
-                if agent.hardware.has_gpu && runtime.ends_with("docker") {
-                    cmd.args(["--gpus", "all"]);
-                }
-                cmd.arg(image);
-                process(
-                    &agent,
-                    cmd,
-                    &hire,
-                    address,
-                    &mut reporter,
-                    deadline,
-                    interval,
-                    &mut stop,
-                )
-                .await
-            }
-            None => Outcome::Failed(None, "no container runtime (podman or docker) found".into()),
-        },
-        Err(e) => Outcome::Failed(None, e),
+        Some(Err(why)) => Outcome::Failed(None, why),
     };
     let (state, code, detail) = match outcome {
         Outcome::Exited(0) => {

@@ -137,6 +137,29 @@ pub struct Receipt {
     pub amount: u64,
 }
 
+/// Pending receipts that go in one batch: same kind, reference (hire or session) and
+/// model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub kind: ReceiptKind,
+    pub reference: Pubkey,
+    pub model: Pubkey,
+    /// When its oldest receipt was made.
+    pub oldest_at: i64,
+    pub count: usize,
+}
+
+impl Group {
+    /// Whether its batch should go now, holding at most `capacity` receipts: it is full,
+    /// it holds job reports (they are few, and their hire may end soon), or its oldest
+    /// receipt has waited `max_wait_s`.
+    pub fn due(&self, capacity: usize, now: i64, max_wait_s: i64) -> bool {
+        self.count >= capacity
+            || self.kind == ReceiptKind::LeaseJob
+            || now - self.oldest_at >= max_wait_s
+    }
+}
+
 /// A built batch: its receipts, numbered from `first_seq`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
@@ -391,59 +414,50 @@ impl Outbox {
         })
     }
 
-    /// The group (kind, reference, model) of the oldest pending receipt: the next batch's.
-    pub fn pending_group(&self) -> Result<Option<(ReceiptKind, Pubkey, Pubkey)>> {
+    /// The groups of pending receipts (one batch each), the one with the oldest receipt
+    /// first.
+    pub fn pending_groups(&self) -> Result<Vec<Group>> {
         self.with(|c| {
-            let row = c
-                .query_row(
-                    "SELECT kind, reference, model FROM receipts WHERE state = 'pending'
-                     ORDER BY id LIMIT 1",
-                    [],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, Vec<u8>>(1)?,
-                            r.get::<_, Vec<u8>>(2)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            row.map(|(kind, reference, model)| Ok((kind_of(kind), key(reference)?, key(model)?)))
-                .transpose()
+            let mut statement = c.prepare(
+                "SELECT kind, reference, model, MIN(at), COUNT(*) FROM receipts
+                 WHERE state = 'pending' GROUP BY kind, reference, model ORDER BY MIN(id)",
+            )?;
+            let rows = statement.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (kind, reference, model, oldest_at, count) = row?;
+                Ok(Group {
+                    kind: kind_of(kind),
+                    reference: key(reference)?,
+                    model: key(model)?,
+                    oldest_at,
+                    count: count as usize,
+                })
+            })
+            .collect()
         })
     }
 
-    /// When a batch is due, builds it from the oldest pending receipt's group (same kind,
-    /// reference and model, at most `max` receipts in order), numbered from `first_seq`,
-    /// with timestamps no later than `now`. Due: the group is full, holds a job report, or
-    /// its oldest receipt is `max_wait_s` old. Returns the batch, `None` when nothing is due.
+    /// Builds the next batch of `group`: its first `max` pending receipts in order,
+    /// numbered from `first_seq`, with timestamps no later than `now`.
     pub fn build_batch(
         &self,
+        group: &Group,
         first_seq: u64,
         now: i64,
         max: usize,
-        max_wait_s: i64,
     ) -> Result<Option<Batch>> {
-        self.with(|c| {
+        let kind = kind_code(group.kind);
+        let (reference, model) = (group.reference.to_bytes(), group.model.to_bytes());
+        let built = self.with(|c| {
             let tx = c.transaction()?;
-            let head = tx
-                .query_row(
-                    "SELECT kind, reference, model, at FROM receipts WHERE state = 'pending'
-                     ORDER BY id LIMIT 1",
-                    [],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, Vec<u8>>(1)?,
-                            r.get::<_, Vec<u8>>(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            let Some((kind, reference, model, oldest)) = head else {
-                return Ok(None);
-            };
             let ids: Vec<(i64, i64)> = {
                 let mut statement = tx.prepare(
                     "SELECT id, at FROM receipts WHERE state = 'pending' AND kind = ?1
@@ -455,10 +469,7 @@ impl Outbox {
                     })?
                     .collect::<Result<_, _>>()?
             };
-            let due = ids.len() >= max
-                || kind_of(kind) == ReceiptKind::LeaseJob
-                || now - oldest >= max_wait_s;
-            if !due {
+            if ids.is_empty() {
                 return Ok(None);
             }
             // Timestamps: each receipt's own, not after `now` (the chain refuses
@@ -468,11 +479,10 @@ impl Outbox {
                 let at = at.min(now).max(times.last().copied().unwrap_or(i64::MIN));
                 times.push(at);
             }
-            let base = times[0];
             tx.execute(
                 "INSERT INTO batches (kind, reference, model, first_seq, base_timestamp)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![kind, reference, model, int(first_seq), base],
+                params![kind, reference, model, int(first_seq), times[0]],
             )?;
             let batch = tx.last_insert_rowid();
             for (&(id, _), at) in ids.iter().zip(&times) {
@@ -483,8 +493,11 @@ impl Outbox {
             }
             tx.commit()?;
             Ok(Some(batch))
-        })?
-        .map_or(Ok(None), |_| self.open_batch())
+        })?;
+        match built {
+            Some(_) => self.open_batch(),
+            None => Ok(None),
+        }
     }
 
     /// Counts an attempt to send batch `id`.
@@ -771,6 +784,16 @@ mod tests {
         }
     }
 
+    /// The first pending group that is due, built (what the submitter does).
+    fn next(outbox: &Outbox, first_seq: u64, now: i64, max: usize, wait: i64) -> Option<Batch> {
+        let group = outbox
+            .pending_groups()
+            .unwrap()
+            .into_iter()
+            .find(|g| g.due(max, now, wait))?;
+        outbox.build_batch(&group, first_seq, now, max).unwrap()
+    }
+
     #[test]
     fn inference_receipts_wait_for_a_full_batch_or_their_age() {
         let (outbox, dir) = outbox();
@@ -780,22 +803,19 @@ mod tests {
                 .add_receipt(&receipt(ReceiptKind::Inference, session, 100 + i, 10))
                 .unwrap();
         }
-        assert_eq!(outbox.build_batch(0, 101, 32, 5).unwrap(), None, "young");
-        let batch = outbox
-            .build_batch(7, 105, 32, 5)
-            .unwrap()
-            .expect("old enough");
+        assert_eq!(next(&outbox, 0, 101, 32, 5), None, "young");
+        assert!(next(&outbox, 0, 102, 3, 60).is_some(), "full");
+        outbox
+            .requeue(outbox.open_batch().unwrap().unwrap().id)
+            .unwrap();
+        let batch = next(&outbox, 7, 105, 32, 5).expect("old enough");
         assert_eq!(batch.batch.first_seq, 7);
         assert_eq!(batch.batch.base_timestamp, 100);
         let offsets: Vec<u32> = batch.batch.records.iter().map(|r| r.time_offset).collect();
         assert_eq!(offsets, [0, 1, 2]);
         // Built once: the same batch is open until it is confirmed or dropped.
         assert_eq!(outbox.open_batch().unwrap(), Some(batch.clone()));
-        assert_eq!(
-            outbox.build_batch(10, 200, 32, 5).unwrap(),
-            None,
-            "all batched"
-        );
+        assert_eq!(next(&outbox, 10, 200, 32, 5), None, "all batched");
         outbox.batch_confirmed(batch.id, Some("sig")).unwrap();
         assert_eq!(outbox.open_batch().unwrap(), None);
         let counts = outbox.counts().unwrap();
@@ -804,28 +824,37 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_holds_one_group_at_most_max_and_never_timestamps_the_future() {
+    fn a_due_group_goes_first_even_behind_an_older_one_still_waiting() {
         let (outbox, dir) = outbox();
         let (hire, session) = (Pubkey::new_unique(), Pubkey::new_unique());
-        outbox
-            .add_receipt(&receipt(ReceiptKind::LeaseJob, hire, 500, 1))
-            .unwrap();
         for i in 0..4 {
             outbox
                 .add_receipt(&receipt(ReceiptKind::Inference, session, 10 + i, 2))
                 .unwrap();
         }
         outbox
+            .add_receipt(&receipt(ReceiptKind::LeaseJob, hire, 500, 1))
+            .unwrap();
+        outbox
             .add_receipt(&receipt(ReceiptKind::LeaseJob, hire, 501, 3))
             .unwrap();
-        // The job report is due at once; its group is both job reports; the chain's
-        // clock (400) is behind the agent's, so the times are clamped.
-        let jobs = outbox.build_batch(0, 400, 32, 60).unwrap().unwrap();
+        let groups = outbox.pending_groups().unwrap();
+        assert_eq!(
+            groups
+                .iter()
+                .map(|g| (g.reference, g.count))
+                .collect::<Vec<_>>(),
+            [(session, 4), (hire, 2)],
+            "oldest first"
+        );
+        // The inferences wait for more; the job reports are due at once and are not held
+        // up by them. The chain's clock (400) is behind the agent's: times are clamped.
+        let jobs = next(&outbox, 0, 12, 8, 60).unwrap();
         assert_eq!(jobs.reference, hire);
-        assert_eq!(jobs.batch.base_timestamp, 400);
+        assert_eq!(jobs.batch.base_timestamp, 12);
         assert_eq!(jobs.batch.records.len(), 2);
         outbox.batch_dropped(jobs.id, "hire ended").unwrap();
-        let inferences = outbox.build_batch(0, 400, 3, 60).unwrap().unwrap();
+        let inferences = next(&outbox, 0, 400, 3, 60).unwrap();
         assert_eq!(inferences.batch.records.len(), 3, "full at max");
         let counts = outbox.counts().unwrap();
         assert_eq!((counts.receipts_dropped, counts.receipts_pending), (2, 4));
@@ -865,7 +894,7 @@ mod tests {
         outbox
             .add_receipt(&receipt(ReceiptKind::LeaseJob, hire, 5, 1))
             .unwrap();
-        let built = outbox.build_batch(4, 10, 32, 60).unwrap().unwrap();
+        let built = next(&outbox, 4, 10, 32, 60).unwrap();
         drop(outbox);
         let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
         let uptime = outbox.uptime(3).unwrap().unwrap();

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::agent::{Agent, fault, pause};
 use crate::chain::{is_transient, program_error};
-use crate::outbox::{Batch, OutboxError};
+use crate::outbox::{Batch, Group, OutboxError};
 
 /// The most receipts per batch (the proof program's limit; a transaction may hold fewer).
 pub const MAX_BATCH: usize = 32;
@@ -74,15 +74,21 @@ async fn step(agent: &Agent) -> Result<bool, SubmitError> {
     let batch = match agent.outbox.open_batch()? {
         Some(batch) => batch,
         None => {
-            let Some((kind, reference, model)) = agent.outbox.pending_group()? else {
+            // The first group that is due, oldest first: a group still filling does not
+            // hold up the others.
+            let (now, wait) = (agent.chain.now(), agent.config.batch_wait.as_secs() as i64);
+            let mut due = None;
+            for group in agent.outbox.pending_groups()? {
+                let max = capacity(agent, &group).await?;
+                if group.due(max, now, wait) {
+                    due = Some((group, max));
+                    break;
+                }
+            }
+            let Some((group, max)) = due else {
                 return Ok(false);
             };
-            let max = capacity(agent, kind, &reference, &model).await?;
-            let wait = agent.config.batch_wait.as_secs() as i64;
-            match agent
-                .outbox
-                .build_batch(next_seq, agent.chain.now(), max, wait)?
-            {
+            match agent.outbox.build_batch(&group, next_seq, now, max)? {
                 Some(batch) => {
                     fault("batch-built");
                     batch
@@ -212,17 +218,37 @@ async fn send(agent: &Agent, batch: &Batch) -> Result<(), SubmitError> {
 /// The most receipts a batch of this group may hold: the program's limit, or fewer so that
 /// its transaction fits [`MAX_TRANSACTION_BYTES`] (an inference batch carries the voucher
 /// and the payees' accounts: 8 records fit, see docs/compute-units.md).
-async fn capacity(
-    agent: &Agent,
-    kind: ReceiptKind,
-    reference: &Pubkey,
-    model: &Pubkey,
-) -> Result<usize, ClientError> {
+async fn capacity(agent: &Agent, group: &Group) -> Result<usize, ClientError> {
+    let cached = agent
+        .capacities
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&group.reference)
+        .filter(|(_, at)| at.elapsed() < CAPACITY_TTL)
+        .map(|(n, _)| *n);
+    if let Some(n) = cached {
+        return Ok(n);
+    }
+    let n = measure_capacity(agent, group).await?;
+    agent
+        .capacities
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(group.reference, (n, std::time::Instant::now()));
+    Ok(n)
+}
+
+/// How long a measured capacity is used (payee accounts created in between make the
+/// transaction smaller, never larger).
+const CAPACITY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn measure_capacity(agent: &Agent, group: &Group) -> Result<usize, ClientError> {
+    let (reference, model) = (&group.reference, &group.model);
     let payer = agent.agent_key();
     let device = agent.chain.device;
     let dummy = |n: usize| proof::receipt_batch(0, 0, vec![(1, [0; 32]); n]);
     let cap = agent.batch_cap.load(Relaxed).min(MAX_BATCH);
-    let largest = match kind {
+    let largest = match group.kind {
         ReceiptKind::LeaseJob => (1..=cap).rev().find(|n| {
             let ix = proof::submit_job_receipts(payer, device, *reference, dummy(*n), *model);
             transaction_size(&[ix], &payer) <= MAX_TRANSACTION_BYTES

@@ -152,7 +152,13 @@ async fn the_endpoint_refuses_bad_vouchers_and_charges_only_what_it_served() {
     let batches = agent.metric("gpunet_agent_batches_confirmed_total").await;
     for i in 0..20 {
         let voucher = good(charged + max_cost);
-        let a = infer(&agent, Some(&session), Some(&voucher), &format!("burst {i}")).await;
+        let a = infer(
+            &agent,
+            Some(&session),
+            Some(&voucher),
+            &format!("burst {i}"),
+        )
+        .await;
         assert_eq!(a.status, 200, "{a:?}");
         charged = a.charged;
     }
@@ -160,7 +166,10 @@ async fn the_endpoint_refuses_bad_vouchers_and_charges_only_what_it_served() {
         (receipts_on_chain(client, &device).await == 22).then_some(())
     })
     .await;
-    assert_eq!(client.session_paid(&session, &device).await.unwrap(), charged);
+    assert_eq!(
+        client.session_paid(&session, &device).await.unwrap(),
+        charged
+    );
     assert!(
         agent.metric("gpunet_agent_batches_confirmed_total").await >= batches + 3,
         "at least three batches for 20 receipts"
