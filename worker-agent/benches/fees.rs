@@ -94,6 +94,7 @@ async fn run() {
         "{on_chain} receipts:\n{}",
         agent.log_text()
     );
+    let log = agent.log_text();
     agent.kill();
 
     // Every transaction the agent key paid for, by the instructions it ran.
@@ -150,6 +151,10 @@ async fn run() {
             .map(str::to_string)
             .collect();
         names.dedup();
+        if names.is_empty() {
+            // Not the agent's: its funding (the faucet pays).
+            continue;
+        }
         let kind = kinds.entry(names.join(" + ")).or_default();
         // The agent pays the fee and any rent (its key is the fee payer: account 0).
         let spent = meta.pre_balances[0] - meta.post_balances[0];
@@ -182,9 +187,31 @@ async fn run() {
     let claim = fee_of("ClaimRewards");
     let job = fee_of("SubmitJobReceipts");
     let inference_batch = fee_of("SubmitInferenceReceipts");
+    // The rent an attestation puts down: the epoch's reward account, created by the first
+    // device to register a weight for the epoch (here, the only one, every epoch).
+    let epoch_rent = kinds
+        .iter()
+        .find(|(name, _)| name.starts_with("AttestUptime"))
+        .map(|(_, k)| k.rent / k.count)
+        .unwrap_or(0);
+    // The largest inference batch the agent sent (sized to fit one transaction).
+    let per_batch = log
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(" on chain (")?;
+            rest.strip_suffix(")")
+                .unwrap_or(rest)
+                .split_once(" inferences")?
+                .0
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .expect("inference batches in the log");
     println!();
     println!(
-        "One device a day at hourly epochs (24 epochs), defaults (claims every 4 epochs), hired all day:"
+        "One device a day at hourly epochs (24 epochs), default schedule (settle every epoch, \
+         claim every 4), hired all day, no inferences:"
     );
     println!();
     println!("| what | transactions a day | lamports a day |");
@@ -201,17 +228,24 @@ async fn run() {
         total += n * fee;
     }
     println!(
-        "| **total** | | **{total}** ({:.6} SOL) |",
+        "| **fees** | **150** | **{total}** ({:.6} SOL) |",
         total as f64 / 1e9
     );
-    println!();
     println!(
-        "Inferences: one batch transaction per 32 receipts, {inference_batch} lamports: {} lamports per 1,000 inferences.",
-        1_000_u64.div_ceil(32) * inference_batch
+        "| epoch reward accounts' rent, paid by the first device to register each epoch (at most) | | {} ({:.6} SOL) |",
+        24 * epoch_rent,
+        (24 * epoch_rent) as f64 / 1e9
     );
     println!();
     println!(
-        "Measured: {} transactions, {INFERENCES} inferences charged {charged} USDC base units.",
-        signatures.len()
+        "Inferences: at most {per_batch} receipts fit one batch transaction ({inference_batch} \
+         lamports: the agent's and the voucher's signatures), so 1,000 inferences cost {} lamports.",
+        1_000_u64.div_ceil(per_batch) * inference_batch
+    );
+    println!();
+    println!(
+        "Measured: {} transactions paid by one agent key ({INFERENCES} inferences, charged \
+         {charged} USDC base units).",
+        kinds.values().map(|k| k.count).sum::<u64>()
     );
 }

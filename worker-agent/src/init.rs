@@ -147,8 +147,9 @@ pub async fn run(
     }
     say(String::new());
     say(format!(
-        "Then fund the agent key {} with SOL for fees (docs/worker-agent.md: about 0.02 SOL a \
-         day at hourly epochs), {}and start the agent: gpunet-agent run",
+        "Then fund the agent key {} with SOL for fees (docs/worker-agent.md: about 0.001 SOL a \
+         day at hourly epochs, plus up to 0.03 SOL a day of epoch-reward rent on a small \
+         network), {}and start the agent: gpunet-agent run",
         agent.pubkey(),
         if device.is_none() {
             "set `device = \"<DEVICE>\"` in the config file, "

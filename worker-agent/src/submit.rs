@@ -155,6 +155,12 @@ async fn send(agent: &Agent, batch: &Batch) -> Result<(), SubmitError> {
     match sent {
         Ok(signature) => {
             agent.metrics.batches_sent.fetch_add(1, Relaxed);
+            // The payee accounts it created make the next batch's transaction smaller.
+            agent
+                .capacities
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&batch.reference);
             fault("batch-sent");
             agent
                 .outbox
@@ -238,8 +244,8 @@ async fn capacity(agent: &Agent, group: &Group) -> Result<usize, ClientError> {
     Ok(n)
 }
 
-/// How long a measured capacity is used (payee accounts created in between make the
-/// transaction smaller, never larger).
+/// How long a measured capacity is used (it is measured again after each batch of the
+/// group lands: the payee accounts it created make the next transaction smaller).
 const CAPACITY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 async fn measure_capacity(agent: &Agent, group: &Group) -> Result<usize, ClientError> {
