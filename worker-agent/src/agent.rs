@@ -116,6 +116,19 @@ impl Agent {
                 config.device, device.agent, config.device
             )));
         }
+        let (on_chain, here) = (&device.specs, &hardware.specs);
+        if (on_chain.gpu_model, on_chain.gpu_count) != (here.gpu_model, here.gpu_count) {
+            eprintln!(
+                "gpunet-agent: WARNING: the device is registered with {} GPU(s) of model {} but \
+                 this machine has {} of model {} ({}): renters get what is registered; the \
+                 owner can fix it with `gpunet device update`",
+                on_chain.gpu_count,
+                on_chain.gpu_model,
+                here.gpu_count,
+                here.gpu_model,
+                hardware.source
+            );
+        }
         let models = config
             .models
             .iter()

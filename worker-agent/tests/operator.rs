@@ -1,5 +1,6 @@
 //! What the operator of a machine sees: an `image:` job goes to the container runtime with
-//! the hire's name, and a low SOL balance is warned about and makes the health degraded.
+//! the hire's name; a low SOL balance is warned about and makes the health degraded; a
+//! machine unlike its registration is warned about.
 
 mod common;
 
@@ -60,15 +61,21 @@ async fn an_image_job_runs_in_the_configured_container_runtime() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_low_sol_balance_is_warned_about_and_degrades_health() {
+async fn a_low_balance_or_a_machine_unlike_its_registration_is_warned_about() {
     let net = Net::start("balance", 4).await;
     let supplier = net.supplier("cpu").await;
-    // The agent key holds 1 SOL; warn below 5.
+    // The agent key holds 1 SOL; warn below 5. The device is registered as a CPU machine
+    // and the agent runs as an 8 × H100 one.
     let mut agent = Agent::start_with(
         &net,
         &supplier,
         &[],
-        &["--low-balance-lamports", "5000000000"],
+        &[
+            "--low-balance-lamports",
+            "5000000000",
+            "--profile",
+            "h100x8",
+        ],
     );
     agent.ready().await;
     let health = until("degraded health", Duration::from_secs(20), || async {
@@ -90,6 +97,14 @@ async fn a_low_sol_balance_is_warned_about_and_degrades_health() {
     );
     assert!(
         agent.log_text().contains("WARNING: the agent key"),
+        "{}",
+        agent.log_text()
+    );
+    assert!(
+        agent.log_text().contains(
+            "WARNING: the device is registered with 1 GPU(s) of model 0 but this machine has \
+             8 of model 100"
+        ),
         "{}",
         agent.log_text()
     );
