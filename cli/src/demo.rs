@@ -959,7 +959,7 @@ async fn serve_inferences(
     out: &Output,
 ) -> Result<Value> {
     let http = reqwest::Client::new();
-    let max_cost = 1_000 * MODEL_PRICE_PER_UNIT;
+    let max_cost = u64::from(fleet::MODEL_MAX_UNITS) * MODEL_PRICE_PER_UNIT;
     let mut charged = 0u64;
     let prompts = [
         "hello gpunet",

@@ -16,6 +16,9 @@ use solana_keypair::Keypair;
 
 use crate::{CliError, Result};
 
+/// The most compute units (GPU-ms) one inference may be charged at the tour's agents.
+pub const MODEL_MAX_UNITS: u32 = 1_000;
+
 /// Where the agents run and from which binary.
 #[derive(Clone, Debug)]
 pub struct FleetOptions {
@@ -135,7 +138,7 @@ impl Fleet {
                     .map(|(model, command)| ModelConfig {
                         address: model.to_string(),
                         command: command.clone(),
-                        max_units: Some(1_000),
+                        max_units: Some(MODEL_MAX_UNITS),
                     })
                     .collect(),
             ),

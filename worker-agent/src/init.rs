@@ -77,7 +77,7 @@ pub async fn run(
         Settings::default()
     };
     file.keypair = Some(keypair_path.clone());
-    file.rpc_url.get_or_insert(rpc_url.clone());
+    file.rpc_url = Some(rpc_url.clone());
     if let Some(device) = device {
         file.device = Some(device.to_string());
     }
