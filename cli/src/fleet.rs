@@ -47,11 +47,7 @@ pub fn agent_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         .ok()
         .and_then(|exe| Some(exe.parent()?.join("gpunet-agent")))
         .filter(|p| p.is_file());
-    let on_path = || {
-        std::env::split_paths(&std::env::var_os("PATH")?)
-            .map(|dir| dir.join("gpunet-agent"))
-            .find(|p| p.is_file())
-    };
+    let on_path = || gpunet_agent::jobs::on_path("gpunet-agent");
     sibling.or_else(on_path).ok_or_else(|| {
         CliError(
             "the tour with agents needs the gpunet-agent binary: build it (cargo build -p \

@@ -517,13 +517,17 @@ fn container_runtime(agent: &Agent) -> Option<String> {
     if let Some(runtime) = &agent.config.container_runtime {
         return Some(runtime.clone());
     }
-    let path = std::env::var_os("PATH")?;
-    ["podman", "docker"].into_iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-            .map(|p| p.display().to_string())
-    })
+    ["podman", "docker"]
+        .into_iter()
+        .find_map(on_path)
+        .map(|p| p.display().to_string())
+}
+
+/// The program `name` as the shell would find it on the PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
