@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Agent, Inference, Net, hire, infer, until};
+use common::{Agent, Inference, Net, hire, until};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_client::rpc_config::RpcTransactionConfig;
@@ -49,23 +49,9 @@ async fn run() {
     );
     agent.ready().await;
     let (renter, lease, _, start) = hire(&net, &supplier, "cmd:sleep 1", 3).await;
-    let mut charged = 0;
-    for i in 0..INFERENCES {
-        let voucher = inference.voucher(
-            &inference.authorizer,
-            &supplier.device,
-            charged + inference.max_cost(),
-        );
-        let answer = infer(
-            &agent,
-            Some(&inference.session),
-            Some(&voucher),
-            &format!("{i}"),
-        )
+    let charged = inference
+        .serve(&agent, &supplier.device, 0, INFERENCES)
         .await;
-        assert_eq!(answer.status, 200, "{answer:?}");
-        charged = answer.charged;
-    }
     until("the hire settled", Duration::from_secs(120), || async {
         let hire = renter.hire(&lease, &supplier.device).await.unwrap();
         hire.is_settled().then_some(())

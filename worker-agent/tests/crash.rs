@@ -8,35 +8,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::{Agent, Inference, Net, infer, receipts_on_chain, until};
-
-/// Serves `n` inferences, each with the next voucher above `charged` (what the session was
-/// charged so far); returns the new total charged.
-async fn serve(
-    agent: &Agent,
-    inference: &Inference,
-    device: &gpunet_sdk::Pubkey,
-    mut charged: u64,
-    n: usize,
-) -> u64 {
-    for i in 0..n {
-        let voucher = inference.voucher(
-            &inference.authorizer,
-            device,
-            charged + inference.max_cost(),
-        );
-        let answer = infer(
-            agent,
-            Some(&inference.session),
-            Some(&voucher),
-            &format!("job {i}"),
-        )
-        .await;
-        assert_eq!(answer.status, 200, "{answer:?}\n{}", agent.log_text());
-        charged = answer.charged;
-    }
-    charged
-}
+use common::{Agent, Inference, Net, receipts_on_chain, until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_between_building_and_confirming_a_batch_loses_and_duplicates_nothing() {
@@ -50,7 +22,7 @@ async fn a_kill_between_building_and_confirming_a_batch_loses_and_duplicates_not
         // Three inferences, then the batch: the agent dies at the fault point.
         let mut agent = Agent::start(&net, &supplier, &[("GPUNET_AGENT_FAULT", fault)]);
         agent.ready().await;
-        let charged = serve(&agent, &inference, &device, 0, 3).await;
+        let charged = inference.serve(&agent, &device, 0, 3).await;
         let status = agent.exited(Duration::from_secs(30)).await;
         assert_eq!(
             status.signal(),
@@ -110,7 +82,7 @@ async fn a_kill_between_building_and_confirming_a_batch_loses_and_duplicates_not
         }
 
         // The agent goes on serving after the restart, numbering from the log.
-        let more = serve(&agent, &inference, &device, charged, 1).await;
+        let more = inference.serve(&agent, &device, charged, 1).await;
         assert!(more > charged);
         until("the fourth receipt", Duration::from_secs(30), || async {
             (receipts_on_chain(client, &device).await == 4).then_some(())

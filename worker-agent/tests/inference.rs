@@ -148,20 +148,8 @@ async fn the_endpoint_refuses_bad_vouchers_and_charges_only_what_it_served() {
 
     // A burst larger than one transaction can carry (8 inference records fit, see
     // docs/compute-units.md) goes in several batches, all recorded and paid.
-    let mut charged = second.charged;
     let batches = agent.metric("gpunet_agent_batches_confirmed_total").await;
-    for i in 0..20 {
-        let voucher = good(charged + max_cost);
-        let a = infer(
-            &agent,
-            Some(&session),
-            Some(&voucher),
-            &format!("burst {i}"),
-        )
-        .await;
-        assert_eq!(a.status, 200, "{a:?}");
-        charged = a.charged;
-    }
+    let charged = inference.serve(&agent, &device, second.charged, 20).await;
     until("the burst on chain", Duration::from_secs(60), || async {
         (receipts_on_chain(client, &device).await == 22).then_some(())
     })

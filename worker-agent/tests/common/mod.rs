@@ -479,6 +479,25 @@ impl Inference {
         u64::from(self.max_units) * self.price
     }
 
+    /// Serves `n` requests at `agent` (for `device`), each with the next voucher above
+    /// `charged` (what the session was charged so far), each answered; returns the new
+    /// total charged.
+    pub async fn serve(&self, agent: &Agent, device: &Pubkey, mut charged: u64, n: usize) -> u64 {
+        for i in 0..n {
+            let voucher = self.voucher(&self.authorizer, device, charged + self.max_cost());
+            let answer = infer(
+                agent,
+                Some(&self.session),
+                Some(&voucher),
+                &format!("request {i}"),
+            )
+            .await;
+            assert_eq!(answer.status, 200, "{answer:?}\n{}", agent.log_text());
+            charged = answer.charged;
+        }
+        charged
+    }
+
     /// The voucher header for `cumulative`, signed by `signer` for `device`.
     pub fn voucher(&self, signer: &Keypair, device: &Pubkey, cumulative: u64) -> String {
         let voucher = gpunet_sdk::client::Voucher::sign(signer, &self.session, device, cumulative);
