@@ -158,6 +158,11 @@ async fn the_endpoint_refuses_bad_vouchers_and_charges_only_what_it_served() {
         client.session_paid(&session, &device).await.unwrap(),
         charged
     );
+    // The chain counts a batch a moment before the agent records it landed.
+    until("the burst recorded", Duration::from_secs(10), || async {
+        (agent.metric("gpunet_agent_receipts_pending").await == 0).then_some(())
+    })
+    .await;
     assert!(
         agent.metric("gpunet_agent_batches_confirmed_total").await >= batches + 3,
         "at least three batches for 20 receipts"
