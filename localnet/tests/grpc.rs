@@ -734,24 +734,54 @@ async fn from_slot_older_than_the_replay_window_is_refused_with_the_first_availa
         "{status:?}"
     );
 
-    // The first slot the window still holds is served.
-    let mut grpc = client(&net.localnet.grpc_url).await;
-    let first = grpc
-        .subscribe_replay_info()
+    // The first slot the window still holds is served. The window moves on with every new
+    // slot, so between asking for it and subscribing it may have passed on: then the refusal
+    // names a newer oldest slot, and the test asks again (a few times, never forever).
+    for attempt in 1.. {
+        let mut grpc = client(&net.localnet.grpc_url).await;
+        let first = grpc
+            .subscribe_replay_info()
+            .await
+            .unwrap()
+            .first_available
+            .unwrap();
+        let mut oldest = request(
+            vec![],
+            vec![],
+            Some(slots(false)),
+            CommitmentLevel::Processed,
+        );
+        oldest.from_slot = Some(first);
+        let (_sink, mut stream) = grpc.subscribe_with_request(Some(oldest)).await.unwrap();
+        let answer = tokio::time::timeout(WAIT, async {
+            loop {
+                match stream.next().await.expect("the stream stays open") {
+                    Ok(update) if matches!(update.update_oneof, Some(UpdateOneof::Ping(_))) => {}
+                    answer => return answer,
+                }
+            }
+        })
         .await
-        .unwrap()
-        .first_available
-        .unwrap();
-    let mut oldest = request(
-        vec![],
-        vec![],
-        Some(slots(false)),
-        CommitmentLevel::Processed,
-    );
-    oldest.from_slot = Some(first);
-    let (_sink, mut stream) = grpc.subscribe_with_request(Some(oldest)).await.unwrap();
-    let updates = read_until(&mut stream, |seen| !seen.is_empty()).await;
-    assert!(slot_status(&updates[0]).is_some_and(|(slot, _)| slot >= first));
+        .expect("an answer in time");
+        match answer {
+            Ok(update) => {
+                assert!(slot_status(&update).is_some_and(|(slot, _)| slot >= first));
+                break;
+            }
+            Err(status) if attempt < 5 && status.code() == tonic::Code::OutOfRange => {
+                let moved_to = status
+                    .message()
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok());
+                assert!(
+                    moved_to.is_some_and(|n| n > first),
+                    "refused {first} though it was the first available: {status:?}"
+                );
+            }
+            Err(status) => panic!("the first available slot {first} was refused: {status:?}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
