@@ -1363,9 +1363,9 @@ fn generate(conn: &mut PgConnection, devices: i64, receipts: i64) -> Result<()> 
     let registry_id = hex(&registry::PROGRAM_ID.to_bytes());
     let statements = [
         format!(
-            "INSERT INTO accounts (pubkey, owner, kind, slot, write_version, lamports, data, finalized)
+            "INSERT INTO accounts (pubkey, owner, kind, slot, write_version, lamports, data)
              SELECT sha256(('device-' || i)::bytea), '\\x{registry_id}'::bytea, 'Device',
-                    1000 + i, 0, 2500000, '\\x00'::bytea, true
+                    1000 + i, 0, 2500000, '\\x00'::bytea
              FROM generate_series(1, {devices}) i"
         ),
         format!(
@@ -1417,8 +1417,7 @@ fn generate(conn: &mut PgConnection, devices: i64, receipts: i64) -> Result<()> 
         // one in ten a lease job, the rest inferences of 20 models over 5,000 sessions.
         format!(
             "INSERT INTO receipts (device, seq, kind, reference, model, compute_units, amount,
-                worker, royalty, fee, timestamp, result_hash, signature, slot, verified,
-                finalized)
+                worker, royalty, fee, timestamp, result_hash, signature, slot, verified)
              SELECT sha256(('device-' || (1 + i % {devices}))::bytea), i / {devices},
                     CASE WHEN i % 10 = 0 THEN 'lease_job' ELSE 'inference' END,
                     CASE WHEN i % 10 = 0 THEN sha256(('hire-' || (1 + i % {devices}) || '-0')::bytea)
@@ -1431,8 +1430,13 @@ fn generate(conn: &mut PgConnection, devices: i64, receipts: i64) -> Result<()> 
                         - 3 * (1000 + i % 5000) * 93 / 100 - 3 * (1000 + i % 5000) * 5 / 100 END,
                     1760000000 + i / 10, sha256(('result-' || i)::bytea),
                     substr(encode(sha512(('sig-' || i)::bytea), 'hex'), 1, 88),
-                    1000000 + i / 20, true, true
+                    1000000 + i / 20, true
              FROM generate_series(0, {receipts} - 1) i"
+        ),
+        // Everything indexed and finalized (the receipts' finality is read from here).
+        format!(
+            "INSERT INTO ingest_cursor (id, slot, finalized_slot)
+             VALUES (1, 1000000 + {receipts} / 20, 1000000 + {receipts} / 20)"
         ),
         "INSERT INTO receipt_totals (device, model, kind, receipts, compute_units, amount,
             worker, royalty, fee)

@@ -108,7 +108,6 @@ fn row(owner: &Pubkey, slot: u64, keyed: RpcKeyedAccount) -> Result<AccountRow, 
         lamports: bigint("lamports", keyed.account.lamports)?,
         data,
         txn_signature: None,
-        finalized: false,
     })
 }
 

@@ -10,38 +10,70 @@ use gpunet_sdk::escrow::HireSettled;
 use gpunet_sdk::registry::UptimeAttested;
 use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};
 
-use crate::schema::{device_epochs, events, settlements};
+use crate::schema::{device_epochs, settlements};
 use crate::store::{StoreError, bigint, key};
 use crate::tx::Event;
 
-/// Stores `events` and what they say (inside the caller's transaction).
+#[derive(Insertable)]
+#[diesel(table_name = crate::store::stage::events_stage, treat_none_as_default_value = false)]
+struct StagedEvent<'a> {
+    signature: &'a str,
+    ordinal: i32,
+    slot: i64,
+    program: Vec<u8>,
+    name: &'a str,
+    data: &'a [u8],
+}
+
+/// The staged events into `events`; one already stored (a replay) is left as it is.
+const MERGE_EVENTS: &str = "
+    WITH staged AS (DELETE FROM events_stage RETURNING *)
+    INSERT INTO events (signature, ordinal, slot, program, name, data)
+    SELECT signature, ordinal, slot, program, name, data FROM staged
+    ON CONFLICT DO NOTHING
+    RETURNING signature, ordinal";
+
+#[derive(QueryableByName, PartialEq, Eq, Hash)]
+struct EventKey {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    signature: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    ordinal: i32,
+}
+
+/// Stores `events` and what they say (inside the caller's transaction): a binary `COPY`
+/// into the stage, then [`MERGE_EVENTS`].
 pub fn write(conn: &mut PgConnection, events: &[Event]) -> Result<(), StoreError> {
-    let rows = events
+    if events.is_empty() {
+        return Ok(());
+    }
+    let staged = events
         .iter()
         .map(|e| {
-            Ok((
-                events::signature.eq(&e.signature),
-                events::ordinal.eq(e.ordinal),
-                events::slot.eq(bigint("slot", e.slot)?),
-                events::program.eq(e.program.to_bytes().to_vec()),
-                events::name.eq(e.name),
-                events::data.eq(&e.data),
-            ))
+            Ok(StagedEvent {
+                signature: &e.signature,
+                ordinal: e.ordinal,
+                slot: bigint("slot", e.slot)?,
+                program: e.program.to_bytes().to_vec(),
+                name: e.name,
+                data: &e.data,
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut new: std::collections::HashSet<(String, i32)> = Default::default();
-    for chunk in rows.chunks(1_000) {
-        new.extend(
-            diesel::insert_into(events::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .returning((events::signature, events::ordinal))
-                .get_results::<(String, i32)>(conn)?,
-        );
-    }
+    diesel::copy_from(crate::store::stage::events_stage::table)
+        .from_insertable(&staged)
+        .execute(conn)?;
+    let new: std::collections::HashSet<EventKey> = diesel::sql_query(MERGE_EVENTS)
+        .load(conn)?
+        .into_iter()
+        .collect();
     // Only events seen for the first time say something new.
     for event in events {
-        if new.contains(&(event.signature.clone(), event.ordinal)) {
+        let key = EventKey {
+            signature: event.signature.clone(),
+            ordinal: event.ordinal,
+        };
+        if new.contains(&key) {
             derive(conn, event, events)?;
         }
     }

@@ -303,7 +303,6 @@ fn row(update: SubscribeUpdateAccount) -> Result<AccountRow, IngestError> {
         owner: info.owner,
         data: info.data,
         txn_signature: info.txn_signature,
-        finalized: false,
     })
 }
 

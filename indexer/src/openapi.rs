@@ -263,6 +263,7 @@ fn schemas() -> Value {
                 "slashed": integer(), "models": integer(),
             })),
             "indexed_slot": n_integer(),
+            "finalized_slot": n_integer(),
         })),
         "Supply": object(json!({
             "by": string(),
@@ -308,7 +309,7 @@ fn schemas() -> Value {
             "reference": string(), "model": string(), "compute_units": integer(),
             "amount": integer(), "worker": integer(), "royalty": integer(), "fee": integer(),
             "timestamp": integer(), "result_hash": string(), "signature": string(),
-            "slot": integer(), "verified": boolean(),
+            "slot": integer(), "verified": boolean(), "finalized": boolean(),
         })),
         "Model": object(model),
         "ModelDetail": object(model_detail),

@@ -10,7 +10,6 @@ diesel::table! {
         lamports -> Int8,
         data -> Bytea,
         txn_signature -> Nullable<Bytea>,
-        finalized -> Bool,
     }
 }
 
@@ -19,6 +18,7 @@ diesel::table! {
         id -> Int2,
         slot -> Int8,
         updated_at -> Timestamptz,
+        finalized_slot -> Nullable<Int8>,
     }
 }
 
@@ -69,7 +69,6 @@ diesel::table! {
         signature -> Text,
         slot -> Int8,
         verified -> Bool,
-        finalized -> Bool,
     }
 }
 
@@ -293,7 +292,6 @@ diesel::table! {
         program -> Bytea,
         name -> Text,
         data -> Bytea,
-        finalized -> Bool,
     }
 }
 

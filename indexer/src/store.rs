@@ -1,10 +1,11 @@
 //! PostgreSQL through diesel: the guarded account upsert and the ingest cursor, always
 //! written together in one transaction.
 
+use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Int8, Nullable};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::schema::{accounts, ingest_cursor};
@@ -38,7 +39,6 @@ pub struct AccountRow {
     pub lamports: i64,
     pub data: Vec<u8>,
     pub txn_signature: Option<Vec<u8>>,
-    pub finalized: bool,
 }
 
 /// A 32-byte key as a BYTEA column value.
@@ -86,6 +86,7 @@ impl Store {
             .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
             .execute(&mut conn)?;
         migrated?;
+        conn.batch_execute(stage::CREATE)?;
         Ok(Store { conn })
     }
 
@@ -131,33 +132,29 @@ impl Store {
         })
     }
 
-    /// Marks every row of slots up to `slot` finalized.
-    pub fn finalize_through(&mut self, slot: u64) -> Result<usize, StoreError> {
-        use crate::schema::{events, receipts};
+    /// Marks every row of slots up to `slot` finalized: the finality watermark (it only
+    /// moves forward). Before anything is stored there is nothing to mark.
+    pub fn finalize_through(&mut self, slot: u64) -> Result<(), StoreError> {
         let slot = bigint("slot", slot)?;
-        self.conn.transaction(|conn| {
-            Ok(diesel::update(
-                accounts::table
-                    .filter(accounts::slot.le(slot))
-                    .filter(accounts::finalized.eq(false)),
+        diesel::update(ingest_cursor::table)
+            .set(
+                ingest_cursor::finalized_slot.eq(sql::<Nullable<Int8>>(
+                    "GREATEST(ingest_cursor.finalized_slot, ",
+                )
+                .bind::<Int8, _>(slot)
+                .sql(")")),
             )
-            .set(accounts::finalized.eq(true))
-            .execute(conn)?
-                + diesel::update(
-                    events::table
-                        .filter(events::slot.le(slot))
-                        .filter(events::finalized.eq(false)),
-                )
-                .set(events::finalized.eq(true))
-                .execute(conn)?
-                + diesel::update(
-                    receipts::table
-                        .filter(receipts::slot.le(slot))
-                        .filter(receipts::finalized.eq(false)),
-                )
-                .set(receipts::finalized.eq(true))
-                .execute(conn)?)
-        })
+            .execute(&mut self.conn)?;
+        Ok(())
+    }
+
+    /// The finality watermark: rows of slots up to it are finalized, newer ones confirmed.
+    pub fn finalized_through(&mut self) -> Result<Option<u64>, StoreError> {
+        let slot: Option<Option<i64>> = ingest_cursor::table
+            .select(ingest_cursor::finalized_slot)
+            .first(&mut self.conn)
+            .optional()?;
+        Ok(slot.flatten().map(|s| s as u64))
     }
 
     /// Replaces what is stored of `owner`'s accounts by a snapshot taken at `slot` (every
@@ -298,42 +295,106 @@ impl SlotData {
     }
 }
 
-/// Inserts `rows`, each replacing a stored row only when its (slot, write_version) is newer
-/// (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns how many were inserted or replaced.
+/// Session-local staging tables: rows arrive by binary `COPY` and are merged into their
+/// table with one `INSERT ... SELECT ... ON CONFLICT` (which `COPY` cannot do itself), the
+/// stage emptied by the same statement. Created by [`Store::connect`] for its connection.
+pub(crate) mod stage {
+    diesel::table! {
+        accounts_stage (pubkey) {
+            pubkey -> Bytea,
+            owner -> Bytea,
+            kind -> Text,
+            slot -> Int8,
+            write_version -> Int8,
+            lamports -> Int8,
+            data -> Bytea,
+            txn_signature -> Nullable<Bytea>,
+        }
+    }
+
+    diesel::table! {
+        events_stage (signature, ordinal) {
+            signature -> Text,
+            ordinal -> Int4,
+            slot -> Int8,
+            program -> Bytea,
+            name -> Text,
+            data -> Bytea,
+        }
+    }
+
+    pub const CREATE: &str = "
+        CREATE TEMP TABLE IF NOT EXISTS accounts_stage
+            (LIKE accounts INCLUDING DEFAULTS);
+        CREATE TEMP TABLE IF NOT EXISTS events_stage
+            (LIKE events INCLUDING DEFAULTS)";
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = stage::accounts_stage, treat_none_as_default_value = false)]
+struct StagedAccount<'a> {
+    pubkey: &'a [u8],
+    owner: &'a [u8],
+    kind: &'a str,
+    slot: i64,
+    write_version: i64,
+    lamports: i64,
+    data: &'a [u8],
+    txn_signature: Option<&'a [u8]>,
+}
+
+/// The staged accounts into `accounts`, each replacing a stored row only when its (slot,
+/// write_version) is newer; in pubkey order, so concurrent writers lock rows in the same
+/// order.
+const MERGE_ACCOUNTS: &str = "
+    WITH staged AS (DELETE FROM accounts_stage RETURNING *)
+    INSERT INTO accounts (pubkey, owner, kind, slot, write_version, lamports, data, txn_signature)
+    SELECT pubkey, owner, kind, slot, write_version, lamports, data, txn_signature
+    FROM staged ORDER BY pubkey
+    ON CONFLICT (pubkey) DO UPDATE SET
+        owner = excluded.owner, kind = excluded.kind, slot = excluded.slot,
+        write_version = excluded.write_version, lamports = excluded.lamports,
+        data = excluded.data, txn_signature = excluded.txn_signature
+    WHERE (accounts.slot, accounts.write_version) < (excluded.slot, excluded.write_version)
+    RETURNING pubkey";
+
+#[derive(QueryableByName)]
+struct Key {
+    #[diesel(sql_type = diesel::sql_types::Bytea)]
+    pubkey: Vec<u8>,
+}
+
 /// Inserts `rows` (one per account), each replacing a stored row only when its (slot,
-/// write_version) is newer (`ON CONFLICT ... DO UPDATE ... WHERE`). Returns the rows that
-/// were inserted or replaced.
+/// write_version) is newer: a binary `COPY` into the stage, then [`MERGE_ACCOUNTS`].
+/// Returns the rows that were inserted or replaced.
 fn upsert<'a>(
     conn: &mut PgConnection,
     rows: &[&'a AccountRow],
 ) -> Result<Vec<&'a AccountRow>, diesel::result::Error> {
-    use diesel::upsert::excluded;
-    let mut changed: std::collections::HashSet<Vec<u8>> = Default::default();
-    // One statement per chunk (PostgreSQL takes at most 65,535 bound parameters).
-    for chunk in rows.chunks(1_000) {
-        let upsert = diesel::insert_into(accounts::table)
-            .values(chunk.to_vec())
-            .on_conflict(accounts::pubkey)
-            .do_update()
-            .set((
-                accounts::owner.eq(excluded(accounts::owner)),
-                accounts::kind.eq(excluded(accounts::kind)),
-                accounts::slot.eq(excluded(accounts::slot)),
-                accounts::write_version.eq(excluded(accounts::write_version)),
-                accounts::lamports.eq(excluded(accounts::lamports)),
-                accounts::data.eq(excluded(accounts::data)),
-                accounts::txn_signature.eq(excluded(accounts::txn_signature)),
-                accounts::finalized.eq(excluded(accounts::finalized)),
-            ));
-        let newer = sql::<Bool>(
-            "(accounts.slot, accounts.write_version) < (excluded.slot, excluded.write_version)",
-        );
-        changed.extend(
-            diesel::query_dsl::methods::FilterDsl::filter(upsert, newer)
-                .returning(accounts::pubkey)
-                .get_results::<Vec<u8>>(conn)?,
-        );
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
+    let staged: Vec<StagedAccount> = rows
+        .iter()
+        .map(|r| StagedAccount {
+            pubkey: &r.pubkey,
+            owner: &r.owner,
+            kind: &r.kind,
+            slot: r.slot,
+            write_version: r.write_version,
+            lamports: r.lamports,
+            data: &r.data,
+            txn_signature: r.txn_signature.as_deref(),
+        })
+        .collect();
+    diesel::copy_from(stage::accounts_stage::table)
+        .from_insertable(&staged)
+        .execute(conn)?;
+    let changed: std::collections::HashSet<Vec<u8>> = diesel::sql_query(MERGE_ACCOUNTS)
+        .load::<Key>(conn)?
+        .into_iter()
+        .map(|k| k.pubkey)
+        .collect();
     Ok(rows
         .iter()
         .copied()

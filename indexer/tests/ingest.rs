@@ -28,7 +28,6 @@ fn row(slot: i64, write_version: i64, data: u8) -> AccountRow {
         lamports: 1_000,
         data: vec![data],
         txn_signature: None,
-        finalized: false,
     }
 }
 
@@ -79,10 +78,18 @@ fn an_update_replaces_a_row_only_when_newer_and_the_cursor_moves_with_it() {
     );
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
 
-    // Finalization reaches only rows of slots up to the rooted one.
-    assert_eq!(store.finalize_through(10).unwrap(), 0);
-    assert_eq!(store.finalize_through(11).unwrap(), 1);
-    assert!(store.account(&[7; 32]).unwrap().unwrap().finalized);
+    // Finalization reaches only rows of slots up to the rooted one, and never goes back.
+    let finalized = |store: &mut Store| {
+        let through = store.finalized_through().unwrap();
+        let slot = store.account(&[7; 32]).unwrap().unwrap().slot as u64;
+        (through, through.is_some_and(|f| slot <= f))
+    };
+    assert_eq!(finalized(&mut store), (None, false));
+    store.finalize_through(10).unwrap();
+    assert_eq!(finalized(&mut store), (Some(10), false));
+    store.finalize_through(11).unwrap();
+    store.finalize_through(9).unwrap();
+    assert_eq!(finalized(&mut store), (Some(11), true));
 
     // Both survive a restart of the server.
     drop(store);
@@ -90,6 +97,7 @@ fn an_update_replaces_a_row_only_when_newer_and_the_cursor_moves_with_it() {
     pg.resume().unwrap();
     let mut store = Store::connect(&pg.url()).expect("reconnects");
     assert_eq!((store.cursor().unwrap(), stored(&mut store)), (Some(11), 5));
+    assert_eq!(finalized(&mut store), (Some(11), true));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +131,10 @@ async fn the_indexer_follows_localnet_and_a_restart_resumes_from_its_cursor_with
                 .unwrap()
                 .unwrap()
         });
-        if row.finalized {
+        let through = tokio::task::block_in_place(|| {
+            Store::connect(&url).unwrap().finalized_through().unwrap()
+        });
+        if through.is_some_and(|f| row.slot as u64 <= f) {
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "never finalized");

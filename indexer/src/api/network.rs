@@ -49,6 +49,8 @@ struct Totals {
     models: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     indexed_slot: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    finalized_slot: Option<i64>,
 }
 
 const TOTALS: &str = "SELECT
@@ -69,7 +71,8 @@ const TOTALS: &str = "SELECT
     (SELECT count(*) FROM slashes) AS slashes,
     (SELECT COALESCE(sum(taken), 0)::BIGINT FROM slashes) AS slashed,
     (SELECT count(*) FROM models WHERE closed_slot IS NULL) AS models,
-    (SELECT slot FROM ingest_cursor) AS indexed_slot";
+    (SELECT slot FROM ingest_cursor) AS indexed_slot,
+    (SELECT finalized_slot FROM ingest_cursor) AS finalized_slot";
 
 /// The epoch running at unix time `now` by the network's epoch numbering.
 pub(super) fn current_epoch(n: &NetworkRow, now: i64) -> Option<i64> {
@@ -147,6 +150,7 @@ pub(super) async fn stats(
             "models": t.models,
         },
         "indexed_slot": t.indexed_slot,
+        "finalized_slot": t.finalized_slot,
     })))
 }
 

@@ -2,14 +2,19 @@
 
 use axum::extract::State;
 use axum::response::Json;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use serde_json::{Value, json};
 
 use super::{ApiError, Checked, DbPool, Params, base58, hex, with_conn};
 use crate::receipts::ReceiptRow;
 use crate::schema::receipts;
 
-fn receipt_json(r: &ReceiptRow) -> Value {
+/// Whether a receipt's slot is at or below the finality watermark.
+const FINALIZED: &str = "receipts.slot <= COALESCE((SELECT finalized_slot FROM ingest_cursor), -1)";
+
+fn receipt_json((r, finalized): &(ReceiptRow, bool)) -> Value {
     json!({
         "device": base58(&r.device),
         "seq": r.seq,
@@ -26,6 +31,7 @@ fn receipt_json(r: &ReceiptRow) -> Value {
         "signature": r.signature,
         "slot": r.slot,
         "verified": r.verified,
+        "finalized": finalized,
     })
 }
 
@@ -47,7 +53,9 @@ pub(super) async fn list_receipts(
     let from = q.number("from")?;
     let to = q.number("to")?;
     let rows = with_conn(pool, move |conn| {
-        let mut query = receipts::table.select(ReceiptRow::as_select()).into_boxed();
+        let mut query = receipts::table
+            .select((ReceiptRow::as_select(), sql::<Bool>(FINALIZED)))
+            .into_boxed();
         if let Some(device) = device {
             query = query.filter(receipts::device.eq(device));
         }

@@ -8,7 +8,7 @@ use crate::schema::{hires, leases};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = leases)]
+#[diesel(table_name = leases, treat_none_as_default_value = false)]
 pub struct LeaseRow {
     pub address: Vec<u8>,
     pub renter: Vec<u8>,
@@ -66,7 +66,7 @@ impl LeaseRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = hires)]
+#[diesel(table_name = hires, treat_none_as_default_value = false)]
 pub struct HireRow {
     pub address: Vec<u8>,
     pub lease: Vec<u8>,

@@ -19,7 +19,7 @@ pub use staking::{EpochRewardsRow, SlashRow, StakeRow, StakingConfigRow};
 use crate::store::{AccountRow, StoreError, key};
 
 /// Replaces the stored rows of `$rows`' addresses in `$table` by `$rows`: one DELETE and
-/// batched INSERTs. Called only with accounts whose account row was just written (the
+/// one binary `COPY`. Called only with accounts whose account row was just written (the
 /// account upsert's guard decided they are newer), so a projection is exactly as new as its
 /// account row.
 macro_rules! replace_rows {
@@ -28,12 +28,9 @@ macro_rules! replace_rows {
         let rows = $rows;
         let keys: Vec<&[u8]> = rows.iter().map(|r| r.address.as_slice()).collect();
         diesel::delete($table::table.filter($table::address.eq_any(keys))).execute($conn)?;
-        // At most 25 columns × 500 rows bound parameters per statement.
-        for chunk in rows.chunks(500) {
-            diesel::insert_into($table::table)
-                .values(chunk)
-                .execute($conn)?;
-        }
+        diesel::copy_from($table::table)
+            .from_insertable(rows)
+            .execute($conn)?;
         rows.len()
     }};
 }

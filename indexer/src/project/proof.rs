@@ -9,7 +9,7 @@ use crate::schema::{models, sessions};
 use crate::store::{AccountRow, StoreError, bigint};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = models)]
+#[diesel(table_name = models, treat_none_as_default_value = false)]
 pub struct ModelRow {
     pub address: Vec<u8>,
     pub owner: Vec<u8>,
@@ -44,7 +44,7 @@ impl ModelRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = sessions)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 pub struct SessionRow {
     pub address: Vec<u8>,
     pub consumer: Vec<u8>,

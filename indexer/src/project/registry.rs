@@ -8,7 +8,7 @@ use crate::schema::{devices, network};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = network)]
+#[diesel(table_name = network, treat_none_as_default_value = false)]
 pub struct NetworkRow {
     pub address: Vec<u8>,
     pub admin: Vec<u8>,
@@ -62,7 +62,7 @@ impl NetworkRow {
 
 /// A device as the explorer reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = devices)]
+#[diesel(table_name = devices, treat_none_as_default_value = false)]
 pub struct DeviceRow {
     pub address: Vec<u8>,
     pub owner: Vec<u8>,

@@ -10,7 +10,7 @@ use crate::schema::{epoch_rewards, slashes, stakes, staking_config};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = staking_config)]
+#[diesel(table_name = staking_config, treat_none_as_default_value = false)]
 pub struct StakingConfigRow {
     pub address: Vec<u8>,
     pub stake_mint: Vec<u8>,
@@ -58,7 +58,7 @@ impl StakingConfigRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = stakes)]
+#[diesel(table_name = stakes, treat_none_as_default_value = false)]
 pub struct StakeRow {
     pub address: Vec<u8>,
     pub device: Vec<u8>,
@@ -103,7 +103,7 @@ impl StakeRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = epoch_rewards)]
+#[diesel(table_name = epoch_rewards, treat_none_as_default_value = false)]
 pub struct EpochRewardsRow {
     pub address: Vec<u8>,
     pub epoch: i64,
@@ -136,7 +136,7 @@ impl EpochRewardsRow {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = slashes)]
+#[diesel(table_name = slashes, treat_none_as_default_value = false)]
 pub struct SlashRow {
     pub address: Vec<u8>,
     pub stake: Vec<u8>,

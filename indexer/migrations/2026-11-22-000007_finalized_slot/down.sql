@@ -1,0 +1,10 @@
+ALTER TABLE accounts ADD COLUMN finalized BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE events ADD COLUMN finalized BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE receipts ADD COLUMN finalized BOOLEAN NOT NULL DEFAULT false;
+UPDATE accounts SET finalized = true WHERE slot <= (SELECT finalized_slot FROM ingest_cursor);
+UPDATE events SET finalized = true WHERE slot <= (SELECT finalized_slot FROM ingest_cursor);
+UPDATE receipts SET finalized = true WHERE slot <= (SELECT finalized_slot FROM ingest_cursor);
+CREATE INDEX accounts_unfinalized ON accounts (slot) WHERE NOT finalized;
+CREATE INDEX events_unfinalized ON events (slot) WHERE NOT finalized;
+CREATE INDEX receipts_unfinalized ON receipts (slot) WHERE NOT finalized;
+ALTER TABLE ingest_cursor DROP COLUMN finalized_slot;
