@@ -141,7 +141,7 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
             let Some(e) = decode_event::<HireSettled>(&event.data) else {
                 return Ok(());
             };
-            diesel::insert_into(settlements::table)
+            let inserted = diesel::insert_into(settlements::table)
                 .values((
                     settlements::hire.eq(key(&e.hire)),
                     settlements::from_epoch.eq(bigint("from_epoch", e.from_epoch)?),
@@ -160,6 +160,18 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
                 ))
                 .on_conflict_do_nothing()
                 .execute(conn)?;
+            if inserted > 0 {
+                crate::totals::add(
+                    conn,
+                    &crate::totals::DeviceTotals {
+                        device: key(&e.device),
+                        lease_earnings: bigint("to_owner", e.to_owner)?,
+                        epochs_paid: bigint("attested", e.attested)?,
+                        epochs_missed: bigint("missed", e.missed)?,
+                        ..Default::default()
+                    },
+                )?;
+            }
             // The slash proposed in the same transaction for these missed epochs, shared
             // equally (the program computes it as a per-epoch amount times the count).
             let per_epoch = all

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use gpunet_sdk::Pubkey;
 use tokio::sync::watch;
 use yellowstone_grpc_client::GeyserGrpcClient;
@@ -102,30 +102,63 @@ async fn session(
         .await
         .map_err(|e| IngestError::Grpc(e.to_string()))?;
 
+    // The database writes run on their own thread, one group at a time and in order, while
+    // this task goes on reading the stream: a group is handed over when the writer can take
+    // it (one waiting at most), and what arrives meanwhile joins the next group.
+    let (to_writer, from_reader) = tokio::sync::mpsc::channel::<Group>(1);
+    let writer = {
+        let metrics = config.metrics.clone();
+        tokio::task::spawn_blocking(move || write_groups(store, from_reader, &metrics))
+    };
+    let read = read_stream(&mut stream, &to_writer, &config.metrics, shutdown).await;
+    // The writer finishes what it was given, then ends (its channel closed); its error, if
+    // any, is the reason the reading stopped.
+    drop(to_writer);
+    let written = writer
+        .await
+        .map_err(|e| IngestError::Malformed(format!("the writer panicked: {e}")))?;
+    written?;
+    read
+}
+
+/// Reads the stream into groups of confirmed slots for the writer until the stream fails,
+/// the writer stops taking groups (it failed), or `shutdown`.
+async fn read_stream(
+    stream: &mut (
+             impl futures::Stream<
+        Item = Result<
+            yellowstone_grpc_proto::prelude::SubscribeUpdate,
+            yellowstone_grpc_proto::tonic::Status,
+        >,
+    > + Unpin
+         ),
+    to_writer: &tokio::sync::mpsc::Sender<Group>,
+    metrics: &Metrics,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), IngestError> {
     // Updates of slots not yet confirmed, by slot.
     let mut pending: BTreeMap<u64, SlotData> = BTreeMap::new();
-    // Confirmed slots not yet written, and the finalized slot not yet marked.
+    // Confirmed slots not yet handed to the writer, and the finalized slot not yet marked.
     let mut ready = Ready::default();
-    let metrics = &config.metrics;
     loop {
-        // Write what is complete as soon as no further update is waiting, or when a catch-up
-        // (updates arriving back to back) has gathered enough: one transaction then covers
-        // many slots, and a live stream still writes every slot as it confirms.
-        let waiting = stream.next().now_or_never();
-        if ready.due(waiting.is_none()) {
-            let started = Instant::now();
-            blocking(|| ready.write(&mut store))?;
-            metrics.db_commit.observe(started.elapsed());
-            metrics
-                .indexed_slot
-                .fetch_max(ready.written_through, Relaxed);
-        }
-        let update = match waiting {
-            Some(update) => update,
-            None => tokio::select! {
-                update = stream.next() => update,
-                _ = shutdown.changed() => return Ok(()),
-            },
+        // A full or old enough group goes before the next update (a catch-up); otherwise
+        // whatever is complete goes as soon as no update is waiting (a live stream writes
+        // every slot as it confirms).
+        let full = ready.due(false);
+        let update = tokio::select! {
+            biased;
+            permit = to_writer.reserve(), if full => {
+                let Ok(permit) = permit else { return Ok(()) };
+                permit.send(ready.take());
+                continue;
+            }
+            update = stream.next(), if ready.items() < MAX_BACKLOG_ITEMS => update,
+            permit = to_writer.reserve(), if ready.due(true) => {
+                let Ok(permit) = permit else { return Ok(()) };
+                permit.send(ready.take());
+                continue;
+            }
+            _ = shutdown.changed() => return Ok(()),
         };
         let update = update
             .ok_or(IngestError::StreamEnded)?
@@ -168,15 +201,48 @@ async fn session(
     }
 }
 
+/// The writer: each group in one database transaction with the cursor, then its finality
+/// mark; ends when the reader hangs up, or at the first error (the next session resumes
+/// from the stored cursor).
+fn write_groups(
+    mut store: Store,
+    mut groups: tokio::sync::mpsc::Receiver<Group>,
+    metrics: &Metrics,
+) -> Result<(), StoreError> {
+    while let Some(group) = groups.blocking_recv() {
+        let started = Instant::now();
+        if let Some((slot, data)) = &group.confirmed {
+            store.commit_slot(*slot, data)?;
+        }
+        if let Some(finalized) = group.finalized {
+            store.finalize_through(finalized)?;
+        }
+        metrics.db_commit.observe(started.elapsed());
+        if let Some((slot, _)) = group.confirmed {
+            metrics.indexed_slot.fetch_max(slot, Relaxed);
+        }
+    }
+    Ok(())
+}
+
+/// What the writer stores in one go: confirmed slots through a slot, and a finality mark.
+struct Group {
+    confirmed: Option<(u64, SlotData)>,
+    finalized: Option<u64>,
+}
+
 /// Most confirmed slots, and most items, one database transaction gathers in a catch-up.
 const MAX_GROUP_SLOTS: usize = 256;
 const MAX_GROUP_ITEMS: usize = 20_000;
+/// Most items gathered while the writer is busy: beyond it the stream waits for the writer
+/// (a slow database slows the reading instead of filling memory).
+const MAX_BACKLOG_ITEMS: usize = 4 * MAX_GROUP_ITEMS;
 /// Longest a complete slot waits to be written while updates keep arriving.
 const MAX_GROUP_AGE: Duration = Duration::from_millis(200);
 /// Finalized marks are written at most this often on a live stream.
 const FINALIZE_EVERY: Duration = Duration::from_secs(1);
 
-/// Confirmed slots waiting to be written together.
+/// Confirmed slots waiting to be handed to the writer together.
 #[derive(Default)]
 struct Ready {
     data: SlotData,
@@ -184,11 +250,9 @@ struct Ready {
     slot: Option<u64>,
     slots: usize,
     since: Option<Instant>,
-    /// The newest finalized slot not yet marked, and when marks were last written.
+    /// The newest finalized slot not yet marked, and when marks were last handed over.
     finalized: Option<u64>,
     finalized_at: Option<Instant>,
-    /// The cursor after the last write.
-    written_through: u64,
 }
 
 impl Ready {
@@ -221,12 +285,8 @@ impl Ready {
     /// Whether to write now: `idle` (no update waiting) writes every complete slot; during a
     /// catch-up, a full or old enough group.
     fn due(&self, idle: bool) -> bool {
-        let finalize_due = self.finalized.is_some()
-            && self
-                .finalized_at
-                .is_none_or(|at| at.elapsed() >= FINALIZE_EVERY);
         if self.slot.is_none() {
-            return idle && finalize_due;
+            return idle && self.finalize_due();
         }
         idle || self.slots >= MAX_GROUP_SLOTS
             || self.items() >= MAX_GROUP_ITEMS
@@ -235,24 +295,31 @@ impl Ready {
                 .is_some_and(|since| since.elapsed() >= MAX_GROUP_AGE)
     }
 
-    /// Writes the gathered slots (one transaction, with the cursor) and the finalized mark.
-    fn write(&mut self, store: &mut Store) -> Result<(), StoreError> {
-        if let Some(slot) = self.slot.take() {
-            store.commit_slot(slot, &std::mem::take(&mut self.data))?;
-            self.written_through = slot;
-            self.slots = 0;
-            self.since = None;
-        }
-        if let Some(finalized) = self.finalized
+    fn finalize_due(&self) -> bool {
+        self.finalized.is_some()
             && self
                 .finalized_at
                 .is_none_or(|at| at.elapsed() >= FINALIZE_EVERY)
-        {
-            store.finalize_through(finalized)?;
-            self.finalized = None;
+    }
+
+    /// Hands over the gathered slots and the finality mark when it is due.
+    fn take(&mut self) -> Group {
+        let confirmed = self
+            .slot
+            .take()
+            .map(|slot| (slot, std::mem::take(&mut self.data)));
+        self.slots = 0;
+        self.since = None;
+        let finalized = if self.finalize_due() {
             self.finalized_at = Some(Instant::now());
+            self.finalized.take()
+        } else {
+            None
+        };
+        Group {
+            confirmed,
+            finalized,
         }
-        Ok(())
     }
 }
 

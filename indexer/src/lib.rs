@@ -14,4 +14,5 @@ pub mod project;
 pub mod receipts;
 pub mod schema;
 pub mod store;
+pub mod totals;
 pub mod tx;

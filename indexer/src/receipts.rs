@@ -130,8 +130,8 @@ pub fn write(conn: &mut PgConnection, batches: &[SlotBatch]) -> Result<(), Store
 /// (device, model, kind, compute_units, amount, worker, royalty, fee) of a receipt.
 type Totals = (Vec<u8>, Vec<u8>, String, i64, i64, i64, i64, i64);
 
-/// Adds newly inserted receipts to `receipt_totals` (a replayed receipt was not inserted,
-/// so it is not counted twice).
+/// Adds newly inserted receipts to `receipt_totals` and `device_totals` (a replayed
+/// receipt was not inserted, so it is not counted twice).
 fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreError> {
     use crate::schema::receipt_totals as t;
     use diesel::upsert::excluded;
@@ -145,6 +145,31 @@ fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreE
             Some((_, total)) => total.iter_mut().zip(add).for_each(|(t, a)| *t += a),
             None => sums.push((key, add)),
         }
+    }
+    let mut devices: Vec<crate::totals::DeviceTotals> = Vec::new();
+    for ((device, _, kind), [n, cu, _, worker, ..]) in &sums {
+        let i = match devices.iter().position(|d| d.device == *device) {
+            Some(i) => i,
+            None => {
+                devices.push(crate::totals::DeviceTotals {
+                    device: device.to_vec(),
+                    ..Default::default()
+                });
+                devices.len() - 1
+            }
+        };
+        let d = &mut devices[i];
+        d.compute_units += cu;
+        match *kind {
+            "inference" => {
+                d.inferences += n;
+                d.inference_earnings += worker;
+            }
+            _ => d.job_receipts += n,
+        }
+    }
+    for delta in &devices {
+        crate::totals::add(conn, delta)?;
     }
     for ((device, model, kind), [n, cu, amount, worker, royalty, fee]) in sums {
         diesel::insert_into(t::table)

@@ -99,8 +99,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     device_epochs,
     settlements,
-    receipt_totals
+    receipt_totals,
+    device_totals
 );
+
+diesel::table! {
+    device_totals (device) {
+        device -> Bytea,
+        lease_earnings -> Int8,
+        epochs_paid -> Int8,
+        epochs_missed -> Int8,
+        inference_earnings -> Int8,
+        inferences -> Int8,
+        job_receipts -> Int8,
+        compute_units -> Int8,
+    }
+}
 
 diesel::table! {
     network (address) {

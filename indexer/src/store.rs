@@ -76,10 +76,12 @@ impl Store {
             .run_pending_migrations(MIGRATIONS)
             .map(|applied| applied.len())
             .map_err(|e| StoreError::Migrations(e.to_string()));
-        // A new schema may add decoded tables: fill them from the stored accounts.
+        // A new schema may add decoded tables or aggregates: fill them from the stored
+        // accounts and rows.
         let migrated = match applied {
             Ok(0) => Ok(()),
-            Ok(_) => reproject(&mut conn),
+            Ok(_) => reproject(&mut conn)
+                .and_then(|()| conn.transaction(|conn| crate::totals::rebuild(conn))),
             Err(e) => Err(e),
         };
         diesel::sql_query("SELECT pg_advisory_unlock($1)")

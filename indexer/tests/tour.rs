@@ -526,4 +526,27 @@ async fn a_kill_9_during_the_tour_and_a_restart_leave_accounts_and_receipts_equa
         int(&totals["compute_units"]),
         sum(&records, |r| r.compute_units.into())
     );
+    // And so did every device's totals (its earnings and work).
+    let devices: std::collections::BTreeSet<Pubkey> = records.iter().map(|r| r.device).collect();
+    for device in devices {
+        let of = |r: &&Record| r.device == device;
+        let mine: Vec<&Record> = records.iter().filter(of).collect();
+        let count = |kind: ReceiptKind| mine.iter().filter(|r| r.kind == kind).count() as i64;
+        let earnings = get(&base, &format!("/v1/devices/{device}")).await["earnings"].clone();
+        assert_eq!(
+            (
+                int(&earnings["work"]["inferences"]),
+                int(&earnings["work"]["job_receipts"]),
+                int(&earnings["work"]["compute_units"]),
+                int(&earnings["payment"]["inference"]),
+            ),
+            (
+                count(ReceiptKind::Inference),
+                count(ReceiptKind::LeaseJob),
+                mine.iter().map(|r| i64::from(r.compute_units)).sum(),
+                mine.iter().map(|r| r.split.worker as i64).sum(),
+            ),
+            "{device}"
+        );
+    }
 }

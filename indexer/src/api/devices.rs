@@ -7,10 +7,11 @@ use serde_json::{Value, json};
 
 use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Nullable, SmallInt, Text};
 
-use super::suppliers::{Of, earnings, earnings_json};
+use super::suppliers::{Earnings, earnings_json};
 use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, hex, with_conn};
 use crate::project::{DeviceRow, SlashRow, StakeRow};
-use crate::schema::{devices, slashes, stakes};
+use crate::schema::{device_totals, devices, slashes, stakes};
+use crate::totals::DeviceTotals;
 
 pub(super) fn device_json(d: &DeviceRow) -> Value {
     json!({
@@ -115,16 +116,22 @@ pub(super) async fn device(
 ) -> Result<Json<Value>, ApiError> {
     let key = address("address", &raw)?;
     let found = with_conn(pool, move |conn| {
-        // The device and its stake in one round trip.
-        let Some((device, stake)) = devices::table
+        // The device, its open stake and its totals in one round trip; its slashes in
+        // another (both statements prepared once per connection).
+        let Some((device, stake, totals)) = devices::table
             .find(&key)
             .left_join(
                 stakes::table.on(stakes::device
                     .eq(devices::address)
                     .and(stakes::closed_slot.is_null())),
             )
-            .select((DeviceRow::as_select(), Option::<StakeRow>::as_select()))
-            .first::<(DeviceRow, Option<StakeRow>)>(conn)
+            .left_join(device_totals::table.on(device_totals::device.eq(devices::address)))
+            .select((
+                DeviceRow::as_select(),
+                Option::<StakeRow>::as_select(),
+                Option::<DeviceTotals>::as_select(),
+            ))
+            .first::<(DeviceRow, Option<StakeRow>, Option<DeviceTotals>)>(conn)
             .optional()?
         else {
             return Ok(None);
@@ -134,7 +141,11 @@ pub(super) async fn device(
             .order(slashes::slash_id)
             .select(SlashRow::as_select())
             .load(conn)?;
-        let earnings = earnings(conn, Of::Device, &key)?;
+        let earnings = Earnings {
+            device: key,
+            totals,
+            stake: stake.clone(),
+        };
         Ok(Some((device, stake, slashes, earnings)))
     })
     .await?;
@@ -170,7 +181,7 @@ pub(super) async fn device(
             })
         })
         .collect();
-    body["earnings"] = earnings.first().map_or(Value::Null, earnings_json);
+    body["earnings"] = earnings_json(&earnings);
     Ok(Json(body))
 }
 

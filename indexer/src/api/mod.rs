@@ -30,7 +30,15 @@ use crate::metrics::Metrics;
 
 pub use network::SUPPLY_GROUPS;
 
-pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+/// The API's PostgreSQL connections, and a fair (first come, first served) gate in front of
+/// them: a request waits for a permit in order of arrival, then always finds a connection
+/// free. (The pool's own wait is not ordered: under load some requests waited many times
+/// longer than others, which showed as a p99 ten times the p50.)
+#[derive(Clone)]
+pub struct DbPool {
+    connections: Pool<ConnectionManager<PgConnection>>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
 
 /// Page size when none is asked for, and the most one page may hold.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -38,10 +46,14 @@ pub const MAX_LIMIT: i64 = 100;
 
 /// A pool of `size` connections to `url`.
 pub fn pool(url: &str, size: u32) -> Result<DbPool, String> {
-    Pool::builder()
+    let connections = Pool::builder()
         .max_size(size)
         .build(ConnectionManager::new(url))
-        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))
+        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    Ok(DbPool {
+        connections,
+        gate: Arc::new(tokio::sync::Semaphore::new(size as usize)),
+    })
 }
 
 pub fn router(pool: DbPool) -> Router {
@@ -200,23 +212,43 @@ fn address(name: &str, value: &str) -> Result<Vec<u8>, ApiError> {
 }
 
 fn base58(bytes: &[u8]) -> String {
-    bs58::encode(bytes).into_string()
+    // Addresses (32 bytes) through the sdk's key type, whose encoder is several times faster
+    // than the general one: a page of receipts holds 150 of them.
+    match <[u8; 32]>::try_from(bytes) {
+        Ok(key) => gpunet_sdk::Pubkey::new_from_array(key).to_string(),
+        Err(_) => bs58::encode(bytes).into_string(),
+    }
 }
 
 async fn with_conn<T: Send + 'static>(
     pool: DbPool,
     f: impl FnOnce(&mut PgConnection) -> QueryResult<T> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let permit = pool
+        .gate
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::unavailable)?;
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(ApiError::unavailable)?;
-        f(&mut conn).map_err(ApiError::unavailable)
+        let mut conn = pool.connections.get().map_err(ApiError::unavailable)?;
+        let result = f(&mut conn).map_err(ApiError::unavailable);
+        drop(conn);
+        drop(permit);
+        result
     })
     .await
     .map_err(ApiError::unavailable)?
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 async fn openapi() -> Json<Value> {

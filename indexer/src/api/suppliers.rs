@@ -5,104 +5,81 @@ use axum::extract::State;
 use axum::response::Json;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bytea};
 use serde_json::{Value, json};
 
 use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
+use crate::project::StakeRow;
+use crate::schema::{device_totals, devices, stakes};
+use crate::totals::DeviceTotals;
 
-#[derive(QueryableByName, Clone, Debug)]
+/// What one device earned: its kept totals (none yet: nothing settled or served) and its
+/// open stake.
+#[derive(Clone, Debug)]
 pub(super) struct Earnings {
-    #[diesel(sql_type = Bytea)]
-    device: Vec<u8>,
-    #[diesel(sql_type = BigInt)]
-    lease_earnings: i64,
-    #[diesel(sql_type = BigInt)]
-    inference_earnings: i64,
-    #[diesel(sql_type = BigInt)]
-    epochs_paid: i64,
-    #[diesel(sql_type = BigInt)]
-    epochs_missed: i64,
-    #[diesel(sql_type = BigInt)]
-    inferences: i64,
-    #[diesel(sql_type = BigInt)]
-    job_receipts: i64,
-    #[diesel(sql_type = BigInt)]
-    compute_units: i64,
-    #[diesel(sql_type = BigInt)]
-    rewards_claimed: i64,
-    #[diesel(sql_type = BigInt)]
-    staked: i64,
-    #[diesel(sql_type = BigInt)]
-    slashed: i64,
-    #[diesel(sql_type = BigInt)]
-    pending_slash: i64,
+    pub device: Vec<u8>,
+    pub totals: Option<DeviceTotals>,
+    pub stake: Option<StakeRow>,
 }
 
-/// Per device, one pass over its settlements and one over its receipt aggregates; `$1` is
-/// matched by the filter appended (owner or address).
-const EARNINGS: &str = "SELECT d.address AS device,
-    COALESCE(s.to_owner, 0) AS lease_earnings,
-    COALESCE(r.worker, 0) AS inference_earnings,
-    COALESCE(s.attested, 0) AS epochs_paid,
-    COALESCE(s.missed, 0) AS epochs_missed,
-    COALESCE(r.inferences, 0) AS inferences,
-    COALESCE(r.jobs, 0) AS job_receipts,
-    COALESCE(r.compute_units, 0) AS compute_units,
-    COALESCE(st.rewards_claimed, 0) AS rewards_claimed,
-    COALESCE(st.active, 0) AS staked,
-    COALESCE(st.slashed_total, 0) AS slashed,
-    COALESCE(st.pending_slash_amount, 0) AS pending_slash
-FROM devices d
-LEFT JOIN LATERAL (
-    SELECT sum(to_owner)::BIGINT AS to_owner, sum(attested)::BIGINT AS attested,
-        sum(missed)::BIGINT AS missed
-    FROM settlements WHERE device = d.address
-) s ON true
-LEFT JOIN LATERAL (
-    SELECT sum(worker) FILTER (WHERE kind = 'inference')::BIGINT AS worker,
-        sum(receipts) FILTER (WHERE kind = 'inference')::BIGINT AS inferences,
-        sum(receipts) FILTER (WHERE kind = 'lease_job')::BIGINT AS jobs,
-        sum(compute_units)::BIGINT AS compute_units
-    FROM receipt_totals WHERE device = d.address
-) r ON true
-LEFT JOIN stakes st ON st.device = d.address AND st.closed_slot IS NULL
-WHERE ";
+impl Earnings {
+    fn totals(&self) -> DeviceTotals {
+        self.totals.clone().unwrap_or_default()
+    }
 
-pub(super) enum Of {
-    Device,
-    Owner,
+    fn stake(&self, f: fn(&StakeRow) -> i64) -> i64 {
+        self.stake.as_ref().map_or(0, f)
+    }
 }
 
-pub(super) fn earnings(conn: &mut PgConnection, of: Of, key: &[u8]) -> QueryResult<Vec<Earnings>> {
-    let filter = match of {
-        Of::Device => "d.address = $1 ORDER BY d.address",
-        Of::Owner => "d.owner = $1 ORDER BY d.address",
-    };
-    diesel::sql_query(format!("{EARNINGS}{filter}"))
-        .bind::<Bytea, _>(key)
-        .load(conn)
+/// The earnings of every device of `owner`, by address: one query over indexed rows
+/// (devices, their totals, their open stakes).
+fn earnings_of_owner(conn: &mut PgConnection, owner: &[u8]) -> QueryResult<Vec<Earnings>> {
+    let rows: Vec<(Vec<u8>, Option<DeviceTotals>, Option<StakeRow>)> = devices::table
+        .filter(devices::owner.eq(owner))
+        .left_join(device_totals::table.on(device_totals::device.eq(devices::address)))
+        .left_join(
+            stakes::table.on(stakes::device
+                .eq(devices::address)
+                .and(stakes::closed_slot.is_null())),
+        )
+        .select((
+            devices::address,
+            Option::<DeviceTotals>::as_select(),
+            Option::<StakeRow>::as_select(),
+        ))
+        .order(devices::address)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(device, totals, stake)| Earnings {
+            device,
+            totals,
+            stake,
+        })
+        .collect())
 }
 
 pub(super) fn earnings_json(e: &Earnings) -> Value {
+    let t = e.totals();
     json!({
         "device": base58(&e.device),
         "payment": {
-            "lease": e.lease_earnings,
-            "inference": e.inference_earnings,
-            "total": e.lease_earnings + e.inference_earnings,
+            "lease": t.lease_earnings,
+            "inference": t.inference_earnings,
+            "total": t.lease_earnings + t.inference_earnings,
         },
         "stake_token": {
-            "rewards_claimed": e.rewards_claimed,
-            "staked": e.staked,
-            "slashed": e.slashed,
-            "pending_slash": e.pending_slash,
+            "rewards_claimed": e.stake(|s| s.rewards_claimed),
+            "staked": e.stake(|s| s.active),
+            "slashed": e.stake(|s| s.slashed_total),
+            "pending_slash": e.stake(|s| s.pending_slash_amount),
         },
         "work": {
-            "epochs_paid": e.epochs_paid,
-            "epochs_missed": e.epochs_missed,
-            "inferences": e.inferences,
-            "job_receipts": e.job_receipts,
-            "compute_units": e.compute_units,
+            "epochs_paid": t.epochs_paid,
+            "epochs_missed": t.epochs_missed,
+            "inferences": t.inferences,
+            "job_receipts": t.job_receipts,
+            "compute_units": t.compute_units,
         },
     })
 }
@@ -115,22 +92,22 @@ pub(super) async fn supplier_earnings(
 ) -> Result<Json<Value>, ApiError> {
     Checked::new(&params, &[])?;
     let owner = address("owner", &raw)?;
-    let rows = with_conn(pool, move |conn| earnings(conn, Of::Owner, &owner)).await?;
-    let total = |f: fn(&Earnings) -> i64| rows.iter().map(f).sum::<i64>();
+    let rows = with_conn(pool, move |conn| earnings_of_owner(conn, &owner)).await?;
+    let total = |f: &dyn Fn(&Earnings) -> i64| rows.iter().map(f).sum::<i64>();
     Ok(Json(json!({
         "owner": raw,
         "devices": rows.iter().map(earnings_json).collect::<Vec<_>>(),
         "totals": {
             "payment": {
-                "lease": total(|e| e.lease_earnings),
-                "inference": total(|e| e.inference_earnings),
-                "total": total(|e| e.lease_earnings + e.inference_earnings),
+                "lease": total(&|e| e.totals().lease_earnings),
+                "inference": total(&|e| e.totals().inference_earnings),
+                "total": total(&|e| e.totals().lease_earnings + e.totals().inference_earnings),
             },
             "stake_token": {
-                "rewards_claimed": total(|e| e.rewards_claimed),
-                "staked": total(|e| e.staked),
-                "slashed": total(|e| e.slashed),
-                "pending_slash": total(|e| e.pending_slash),
+                "rewards_claimed": total(&|e| e.stake(|s| s.rewards_claimed)),
+                "staked": total(&|e| e.stake(|s| s.active)),
+                "slashed": total(&|e| e.stake(|s| s.slashed_total)),
+                "pending_slash": total(&|e| e.stake(|s| s.pending_slash_amount)),
             },
         },
     })))
