@@ -81,7 +81,7 @@ impl Store {
         let migrated = match applied {
             Ok(0) => Ok(()),
             Ok(_) => reproject(&mut conn)
-                .and_then(|()| conn.transaction(|conn| crate::totals::rebuild(conn))),
+                .and_then(|()| conn.transaction(crate::totals::rebuild)),
             Err(e) => Err(e),
         };
         diesel::sql_query("SELECT pg_advisory_unlock($1)")
