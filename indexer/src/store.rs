@@ -80,8 +80,7 @@ impl Store {
         // accounts and rows.
         let migrated = match applied {
             Ok(0) => Ok(()),
-            Ok(_) => reproject(&mut conn)
-                .and_then(|()| conn.transaction(crate::totals::rebuild)),
+            Ok(_) => reproject(&mut conn).and_then(|()| conn.transaction(crate::totals::rebuild)),
             Err(e) => Err(e),
         };
         diesel::sql_query("SELECT pg_advisory_unlock($1)")
