@@ -1695,7 +1695,8 @@ async fn api_under_wrk(args: &Args) -> Result<String> {
          (`generate_series`) in {generate_secs:.1} s: {d} devices (and their `accounts` \
          rows), {s} stakes, {sl} slashes, {se} settlements, **{r} receipts** (evenly over \
          the devices, {per} per device; 20 models, 1 in 10 a lease job), {rt} \
-         `receipt_totals` and {rc} `receipt_chains` rows; then `VACUUM (ANALYZE)`. The API \
+         `receipt_totals`, {rc} `receipt_chains` and {dt} `device_totals` rows (the \
+         aggregates as the indexer keeps them); then `VACUUM (ANALYZE)`. The API \
          (`api::app`, release build, rate limit off, pool of {pool} connections, tokio \
          multi-threaded runtime with one worker per core) in-process on 127.0.0.1; `wrk` \
          on the same machine, its Lua script walking all {d} device addresses (each thread \
@@ -1712,6 +1713,7 @@ async fn api_under_wrk(args: &Args) -> Result<String> {
         per = count("receipts") / count("devices").max(1),
         rt = count("receipt_totals"),
         rc = count("receipt_chains"),
+        dt = count("device_totals"),
         pool = args.api_pool,
         commands = commands.join("\n"),
         rows = rows.join("\n"),
