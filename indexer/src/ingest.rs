@@ -1,7 +1,8 @@
 //! The Geyser subscription: every account the gpunet programs own and every transaction
 //! of the programs, at `confirmed`, stored a confirmed slot at a time with the cursor (a
 //! group of slots in one transaction while catching up), marked finalized once rooted.
-//! Any failure (stream, network, database) ends the session; the next one resumes from the
+//! One task reads the stream, a writer thread stores the groups in order meanwhile. Any
+//! failure (stream, network, database) ends the session; the next one resumes from the
 //! stored cursor, so an update is either stored or replayed, never lost.
 
 use std::collections::BTreeMap;
@@ -15,9 +16,10 @@ use tokio::sync::watch;
 use yellowstone_grpc_client::GeyserGrpcClient;
 use yellowstone_grpc_proto::prelude::{
     CommitmentLevel, SlotStatus, SubscribeRequest, SubscribeRequestFilterAccounts,
-    SubscribeRequestFilterSlots, SubscribeRequestFilterTransactions, SubscribeUpdateAccount,
-    SubscribeUpdateTransaction, subscribe_update::UpdateOneof,
+    SubscribeRequestFilterSlots, SubscribeRequestFilterTransactions, SubscribeUpdate,
+    SubscribeUpdateAccount, SubscribeUpdateTransaction, subscribe_update::UpdateOneof,
 };
+use yellowstone_grpc_proto::tonic::Status;
 
 use crate::metrics::Metrics;
 use crate::store::{AccountRow, SlotData, Store, StoreError, bigint};
@@ -43,6 +45,8 @@ pub enum IngestError {
     StreamEnded,
     #[error("malformed update: {0}")]
     Malformed(String),
+    #[error("the database writer stopped: {0}")]
+    Writer(String),
 }
 
 impl From<crate::tx::Malformed> for IngestError {
@@ -116,26 +120,22 @@ async fn session(
     drop(to_writer);
     let written = writer
         .await
-        .map_err(|e| IngestError::Malformed(format!("the writer panicked: {e}")))?;
+        .map_err(|e| IngestError::Writer(e.to_string()))?;
     written?;
     read
 }
 
 /// Reads the stream into groups of confirmed slots for the writer until the stream fails,
 /// the writer stops taking groups (it failed), or `shutdown`.
-async fn read_stream(
-    stream: &mut (
-             impl futures::Stream<
-        Item = Result<
-            yellowstone_grpc_proto::prelude::SubscribeUpdate,
-            yellowstone_grpc_proto::tonic::Status,
-        >,
-    > + Unpin
-         ),
+async fn read_stream<S>(
+    stream: &mut S,
     to_writer: &tokio::sync::mpsc::Sender<Group>,
     metrics: &Metrics,
     shutdown: &mut watch::Receiver<bool>,
-) -> Result<(), IngestError> {
+) -> Result<(), IngestError>
+where
+    S: futures::Stream<Item = Result<SubscribeUpdate, Status>> + Unpin,
+{
     // Updates of slots not yet confirmed, by slot.
     let mut pending: BTreeMap<u64, SlotData> = BTreeMap::new();
     // Confirmed slots not yet handed to the writer, and the finalized slot not yet marked.
