@@ -94,11 +94,18 @@ async fn an_agent_up_for_several_epochs_attests_every_one_of_them() {
         "claimed exactly the shares of the claimed epochs:\n{}",
         agent.log_text()
     );
-    assert!(agent.metric("gpunet_agent_claims_total").await >= 1);
+    until("the claim counted", Duration::from_secs(10), || async {
+        (agent.metric("gpunet_agent_claims_total").await >= 1).then_some(())
+    })
+    .await;
 
-    // Health and metrics say the same.
-    let attested = agent.metric("gpunet_agent_epochs_attested_total").await;
-    assert!(attested > last - first, "metric {attested}");
+    // Health and metrics say the same. (The agent counts an attestation once it has seen
+    // it confirmed, a moment after the chain shows it: wait for the count, not a sample.)
+    until("attestations counted", Duration::from_secs(10), || async {
+        let attested = agent.metric("gpunet_agent_epochs_attested_total").await;
+        (attested > last - first).then_some(())
+    })
+    .await;
     assert_eq!(agent.metric("gpunet_agent_epochs_missed_total").await, 0);
     let health = agent.health().await;
     assert_eq!(health["device"], supplier.device.to_string());

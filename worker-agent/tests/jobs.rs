@@ -89,8 +89,18 @@ async fn a_hired_agent_runs_the_job_and_its_receipts_land() {
     let t = hire.terms;
     assert_eq!(hire.paid_to_owner, epochs * (t.price - t.supplier_fee));
     assert_eq!(hire.refunded, 0);
-    assert!(agent.metric("gpunet_agent_settlements_total").await >= 1);
+    // The agent counts its settlement once it has seen it confirmed, a moment after the
+    // chain shows it: wait for the count, not a sample.
+    until(
+        "the settlement counted",
+        Duration::from_secs(10),
+        || async {
+            let settled = agent.metric("gpunet_agent_settlements_total").await >= 1;
+            let idle = agent.metric("gpunet_agent_hires_active").await == 0;
+            (settled && idle).then_some(())
+        },
+    )
+    .await;
     assert_eq!(agent.metric("gpunet_agent_jobs_finished_total").await, 1);
-    assert_eq!(agent.metric("gpunet_agent_hires_active").await, 0);
     agent.kill();
 }
