@@ -50,11 +50,6 @@ pub fn parse_hash(s: &str) -> Result<[u8; 32], String> {
     Ok(out)
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use solana_signer::Signer;
@@ -77,7 +72,7 @@ mod tests {
     #[test]
     fn hashes_round_trip_through_hex() {
         let hash = [0xab; 32];
-        assert_eq!(parse_hash(&hex(&hash)), Ok(hash));
+        assert_eq!(parse_hash(&gpunet_sdk::hex(&hash)), Ok(hash));
         assert!(parse_hash("abc").is_err());
     }
 }

@@ -8,7 +8,7 @@ use gpunet_sdk::registry::{Device, DeviceSpecs, DeviceStatus, NetworkConfig};
 use gpunet_sdk::staking::{StakeAccount, StakingConfig};
 use serde_json::{Value, json};
 
-use crate::keys::hex;
+use gpunet_sdk::hex;
 
 fn keys(keys: &[Pubkey]) -> Vec<String> {
     keys.iter().map(Pubkey::to_string).collect()

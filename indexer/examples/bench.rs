@@ -36,7 +36,7 @@ use gpunet_indexer::postgres::PrivatePostgres;
 use gpunet_indexer::store::Store;
 use gpunet_localnet::{Localnet, LocalnetConfig, free_port};
 use gpunet_sdk::client::GpunetClient;
-use gpunet_sdk::{Instruction, Pubkey, registry};
+use gpunet_sdk::{Instruction, Pubkey, hex, registry};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_client::rpc_config::RpcSendTransactionConfig;
 use solana_commitment_config::CommitmentConfig;
@@ -1457,10 +1457,6 @@ fn generate(conn: &mut PgConnection, devices: i64, receipts: i64) -> Result<()> 
     // the measurement.
     diesel::sql_query("VACUUM (ANALYZE)").execute(conn)?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 struct WrkResult {

@@ -20,6 +20,18 @@ pub mod proof;
 pub mod registry;
 pub mod staking;
 
+/// Lower-case hex of `bytes` (digests and hashes, as the CLI and the explorer API show
+/// them).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
 /// The ids of the four gpunet programs: registry, escrow, staking, proof.
 pub const PROGRAM_IDS: [Pubkey; 4] = [
     crate::registry::PROGRAM_ID,

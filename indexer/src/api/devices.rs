@@ -141,11 +141,7 @@ pub(super) async fn device(
             .order(slashes::slash_id)
             .select(SlashRow::as_select())
             .load(conn)?;
-        let earnings = Earnings {
-            device: key,
-            totals,
-            stake: stake.clone(),
-        };
+        let earnings = Earnings::of(key, totals, stake.clone());
         Ok(Some((device, stake, slashes, earnings)))
     })
     .await?;

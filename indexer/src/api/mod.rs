@@ -24,6 +24,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool};
 use gpunet_sdk::Pubkey;
+use gpunet_sdk::hex;
 use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
@@ -239,16 +240,6 @@ async fn with_conn<T: Send + 'static>(
     })
     .await
     .map_err(ApiError::unavailable)?
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
 }
 
 async fn openapi() -> Json<Value> {

@@ -12,18 +12,26 @@ use crate::project::StakeRow;
 use crate::schema::{device_totals, devices, stakes};
 use crate::totals::DeviceTotals;
 
-/// What one device earned: its kept totals (none yet: nothing settled or served) and its
-/// open stake.
+/// What one device earned: its kept totals (zero until something is settled or served)
+/// and its open stake.
 #[derive(Clone, Debug)]
 pub(super) struct Earnings {
     pub device: Vec<u8>,
-    pub totals: Option<DeviceTotals>,
+    pub totals: DeviceTotals,
     pub stake: Option<StakeRow>,
 }
 
 impl Earnings {
-    fn totals(&self) -> DeviceTotals {
-        self.totals.clone().unwrap_or_default()
+    pub(super) fn of(
+        device: Vec<u8>,
+        totals: Option<DeviceTotals>,
+        stake: Option<StakeRow>,
+    ) -> Self {
+        Earnings {
+            device,
+            totals: totals.unwrap_or_default(),
+            stake,
+        }
     }
 
     fn stake(&self, f: fn(&StakeRow) -> i64) -> i64 {
@@ -51,16 +59,12 @@ fn earnings_of_owner(conn: &mut PgConnection, owner: &[u8]) -> QueryResult<Vec<E
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(device, totals, stake)| Earnings {
-            device,
-            totals,
-            stake,
-        })
+        .map(|(device, totals, stake)| Earnings::of(device, totals, stake))
         .collect())
 }
 
 pub(super) fn earnings_json(e: &Earnings) -> Value {
-    let t = e.totals();
+    let t = &e.totals;
     json!({
         "device": base58(&e.device),
         "payment": {
@@ -99,9 +103,9 @@ pub(super) async fn supplier_earnings(
         "devices": rows.iter().map(earnings_json).collect::<Vec<_>>(),
         "totals": {
             "payment": {
-                "lease": total(&|e| e.totals().lease_earnings),
-                "inference": total(&|e| e.totals().inference_earnings),
-                "total": total(&|e| e.totals().lease_earnings + e.totals().inference_earnings),
+                "lease": total(&|e| e.totals.lease_earnings),
+                "inference": total(&|e| e.totals.inference_earnings),
+                "total": total(&|e| e.totals.lease_earnings + e.totals.inference_earnings),
             },
             "stake_token": {
                 "rewards_claimed": total(&|e| e.stake(|s| s.rewards_claimed)),
