@@ -488,12 +488,14 @@ pub enum StakeCommand {
         #[arg(long)]
         epoch: u64,
     },
-    /// Claim the block rewards of final epochs (anyone; paid to the owner)
+    /// Claim the block rewards of final epochs (anyone; paid to the owner). Epochs named
+    /// with --epochs that are not final yet are waited for
     Claim {
         /// Device address (printed by `device register`)
         #[arg(value_parser = parse_pubkey)]
         device: Pubkey,
-        /// Epochs to claim [default: every registered one]
+        /// Epochs to claim, waiting until the last is final [default: every registered
+        /// epoch that is final now]
         #[arg(long, value_delimiter = ',')]
         epochs: Vec<u64>,
     },
@@ -578,6 +580,10 @@ pub enum LeaseCommand {
         /// Only these devices [default: every hire of the lease]
         #[arg(long = "device", value_parser = parse_pubkey)]
         devices: Vec<Pubkey>,
+        /// Settle every epoch before this one (at most each hire's end), waiting until the
+        /// chain's clock makes them final [default: the epochs final now]
+        #[arg(long, value_name = "EPOCH")]
+        through: Option<u64>,
     },
     /// Close the lease's released, settled hires, then the lease, sweeping the vault back
     /// (renter). Hires not yet released and settled are listed as skipped and keep the

@@ -786,12 +786,13 @@ async fn settle(
     out: &Output,
 ) -> Result<Vec<Hire>> {
     let devices: Vec<Pubkey> = suppliers.iter().map(|s| s.device).collect();
+    // Through each hire's end: the sdk waits for the clock that executes the settlement.
     let results = client
-        .settle_lease(lease, &devices, out.progress("settling"))
+        .settle_lease(lease, &devices, None, out.progress("settling"))
         .await?;
     let mut hires = Vec::new();
     for (device, result) in results {
-        let signature = result?;
+        let done = result?;
         let hire = client.hire(lease, &device).await?;
         hires.push(
             report_and_release(
@@ -800,7 +801,7 @@ async fn settle(
                 network,
                 lease,
                 &hire,
-                Some(&signature),
+                done.signature().as_ref(),
                 steps,
                 out,
             )
@@ -874,21 +875,23 @@ async fn claim(
             claimed.push(0);
             continue;
         }
-        let signature = client.claim_rewards(&supplier.device, &[]).await?;
+        // The registered epochs by name: the sdk waits until the last one is final by
+        // the clock that executes the claim.
+        let epochs: Vec<u64> = stake.pending_rewards.iter().map(|p| p.epoch).collect();
+        let done = client.claim_rewards(&supplier.device, &epochs).await?;
         let total = client
             .stake_account(&supplier.device)
             .await?
             .rewards_claimed;
-        step(
-            steps,
-            out,
-            format!(
-                "block rewards of {} claimed for its owner: {} network tokens",
-                supplier.device,
-                format_units(total, network.stake_decimals)
-            ),
-            &signature,
+        let what = format!(
+            "block rewards of {} claimed for its owner: {} network tokens",
+            supplier.device,
+            format_units(total, network.stake_decimals)
         );
+        match done.signature() {
+            Some(signature) => step(steps, out, what, &signature),
+            None => note(steps, out, format!("{what} (by someone else)")),
+        }
         claimed.push(total);
     }
     Ok(claimed)
@@ -1058,18 +1061,17 @@ async fn report_attested(
 ) -> Result<()> {
     let mut attested = Vec::new();
     for supplier in suppliers {
-        // An agent attests the epoch early in the next one: give it a moment.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-        let done = loop {
+        // An agent attests the epoch early in the next one: wait until it did, or until
+        // the epoch can no longer be attested (the one after it is over).
+        let done = wait_until("an attestation or its deadline", || async {
             let device = client.device(&supplier.device).await?;
             if device.uptime.is_attested(epoch) {
-                break true;
+                return Ok(Some(true));
             }
-            if std::time::Instant::now() > deadline {
-                break false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        };
+            let too_late = client.current_epoch().await? > epoch + 1;
+            Ok(too_late.then_some(false))
+        })
+        .await?;
         attested.push(format!(
             "{} {}",
             supplier.device,

@@ -494,19 +494,25 @@ fn hire_of(chain: &Chain, renter: &Path, lease: &str, device: &str) -> Value {
         .unwrap_or_else(|| panic!("no hire of {device}: {shown}"))
 }
 
-/// Settles `device`'s hire once its last epoch is final, unless it is settled already.
+/// Settles `device`'s hire through its last epoch, unless it is settled already: `lease
+/// settle --through` waits until the clock that executes the settlement makes it final.
 fn settle_when_final(chain: &Chain, renter: &Path, lease: &str, device: &str) {
     let hire = hire_of(chain, renter, lease, device);
     if hire["settled_through"] == hire["end_epoch"] {
         return;
     }
-    let end = hire["end_epoch"].as_u64().unwrap();
-    while current_epoch(chain) < end + 1 {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let end = hire["end_epoch"].as_u64().unwrap().to_string();
     chain.ok(
         &chain.admin,
-        &["lease", "settle", lease, "--device", device],
+        &[
+            "lease",
+            "settle",
+            lease,
+            "--device",
+            device,
+            "--through",
+            &end,
+        ],
     );
 }
 

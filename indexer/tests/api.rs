@@ -201,7 +201,7 @@ async fn a_client_over_the_rate_limit_gets_429_json_and_metrics_count_requests_l
     until_in_sync(&net, &url, 2).await;
     let options = ApiOptions {
         rate_limit: Some(RateLimit {
-            per_second: 2.0,
+            per_second: 0.5,
             burst: 5.0,
         }),
         metrics,
@@ -217,11 +217,14 @@ async fn a_client_over_the_rate_limit_gets_429_json_and_metrics_count_requests_l
         .to_str()
         .unwrap()
         .to_string();
-    assert_eq!(retry_after, "1");
+    // One token every 2 s, and the bucket is empty: a retry is worth it in 2 s, not sooner
+    // (Retry-After rounds up).
+    assert_eq!(retry_after, "2");
     let body: Value = refused.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("rate limit"));
-    // Half a second later one more request is allowed (2 per second), then refused again.
-    tokio::time::sleep(Duration::from_millis(550)).await;
+    // After the time the server named, one more request is allowed, and the next one,
+    // sent at once, is refused again (the one after would need another 2 s).
+    tokio::time::sleep(Duration::from_secs(retry_after.parse().unwrap())).await;
     assert_eq!(get(&base, "/v1/models").await.0, 200);
     assert_eq!(get(&base, "/v1/models").await.0, 429);
 

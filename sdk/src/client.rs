@@ -33,6 +33,7 @@ use crate::staking::StakeMint;
 use crate::{Instruction, Pubkey};
 
 mod devices;
+pub mod due;
 pub mod error;
 pub mod keyfile;
 mod leases;
@@ -42,6 +43,7 @@ mod read;
 pub mod tokens;
 
 pub use devices::{Registered, sign_attestation};
+pub use due::{DUE_PATIENCE, Done, program_error};
 pub use error::{ClientError, Result};
 pub use network::{NetworkInit, NetworkInitialized};
 pub use proof::Voucher;

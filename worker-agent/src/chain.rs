@@ -23,17 +23,15 @@ pub struct Chain {
 pub fn is_transient(error: &ClientError) -> bool {
     matches!(
         error,
-        ClientError::Unreachable { .. } | ClientError::Rpc { .. } | ClientError::Unconfirmed { .. }
+        ClientError::Unreachable { .. }
+            | ClientError::Rpc { .. }
+            | ClientError::Unconfirmed { .. }
+            | ClientError::NotYet { .. }
     )
 }
 
 /// The name of a program error (e.g. `AlreadyAttested`), if the chain refused with one.
-pub fn program_error(error: &ClientError) -> Option<&str> {
-    match error {
-        ClientError::ProgramError { name, .. } => Some(name),
-        _ => None,
-    }
-}
+pub use gpunet_sdk::client::program_error;
 
 impl Chain {
     /// Connects: reads the network configuration and the clock.

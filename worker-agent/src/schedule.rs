@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use gpunet_sdk::client::ClientError;
+use gpunet_sdk::client::{ClientError, Done};
+use gpunet_sdk::escrow::Hire;
 use tokio::sync::watch;
 
 use crate::agent::{Agent, pause};
-use crate::chain::program_error;
 
 /// How often the balance is read.
 const BALANCE_EVERY: Duration = Duration::from_secs(10);
@@ -87,7 +87,9 @@ pub fn sol(lamports: u64) -> String {
     )
 }
 
-/// Settles every hire of the device with finished epochs to settle.
+/// Settles every hire of the device with finished epochs to settle: those final by the
+/// agent's estimate of the chain's time, waiting for the clock that executes the
+/// settlement (the sdk's due path). A hire someone else settled first is left alone.
 async fn settle(agent: &Agent) -> Result<(), ClientError> {
     let client = &agent.chain.client;
     let device_key = &agent.chain.device;
@@ -95,31 +97,34 @@ async fn settle(agent: &Agent) -> Result<(), ClientError> {
     if hires.iter().all(|(_, h)| h.is_settled()) {
         return Ok(());
     }
-    let device = agent.chain.device().await?;
-    let network = agent.chain.network();
+    let current = agent.chain.epoch();
     for (_, hire) in hires.iter().filter(|(_, h)| !h.is_settled()) {
-        let due = gpunet_sdk::escrow::settleable_now(&network, hire, &device, agent.chain.now())
-            .map(|s| !s.is_empty())
-            .unwrap_or(false);
-        if !due {
+        let through = hire.end_epoch.min(Hire::final_before(current));
+        if through <= hire.settled_through {
             continue;
         }
-        match client.settle_hire(&hire.lease, device_key).await {
-            Ok(signature) => {
+        match client
+            .settle_hire_through(&hire.lease, device_key, through)
+            .await?
+        {
+            Done::Sent(signature) => {
                 agent.metrics.settlements.fetch_add(1, Relaxed);
                 agent.log(format!(
-                    "hire of lease {} settled (tx {signature})",
+                    "hire of lease {} settled through epoch {through} (tx {signature})",
                     hire.lease
                 ));
             }
-            Err(e) if program_error(&e) == Some("NothingToSettle") => {}
-            Err(e) => return Err(e),
+            Done::Already => agent.log(format!(
+                "hire of lease {} was settled through epoch {through} by someone else",
+                hire.lease
+            )),
         }
     }
     Ok(())
 }
 
-/// Claims the device's registered rewards of every epoch that is final.
+/// Claims the device's registered rewards of every epoch that is final by the agent's
+/// estimate of the chain's time (the sdk waits for the executing clock).
 async fn claim(agent: &Agent, epoch: u64) -> Result<(), ClientError> {
     let client = &agent.chain.client;
     let stake = match client.stake_account(&agent.chain.device).await {
@@ -137,15 +142,16 @@ async fn claim(agent: &Agent, epoch: u64) -> Result<(), ClientError> {
     if epochs.is_empty() {
         return Ok(());
     }
-    match client.claim_rewards(&agent.chain.device, &epochs).await {
-        Ok(signature) => {
+    match client.claim_rewards(&agent.chain.device, &epochs).await? {
+        Done::Sent(signature) => {
             agent.metrics.claims.fetch_add(1, Relaxed);
             agent.log(format!(
                 "rewards of epochs {epochs:?} claimed for the owner (tx {signature})"
             ));
-            Ok(())
         }
-        Err(e) if program_error(&e) == Some("NothingToClaim") => Ok(()),
-        Err(e) => Err(e),
+        Done::Already => agent.log(format!(
+            "rewards of epochs {epochs:?} were claimed by someone else"
+        )),
     }
+    Ok(())
 }

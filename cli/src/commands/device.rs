@@ -216,14 +216,20 @@ pub async fn stake(ctx: &Context, command: StakeCommand) -> Result<Value> {
         }
         StakeCommand::Claim { device, epochs } => {
             let before = client.stake_account(&device).await?.rewards_claimed;
-            let signature = client.claim_rewards(&device, &epochs).await?;
+            let done = client.claim_rewards(&device, &epochs).await?;
             let after = client.stake_account(&device).await?.rewards_claimed;
             // The running total only grows; a concurrent reader cannot make it shrink.
             let claimed = after.saturating_sub(before);
-            return Ok(signed(
-                signature,
-                json!({ "device": device.to_string(), "claimed": claimed }),
-            ));
+            let fields = json!({ "device": device.to_string(), "claimed": claimed });
+            return Ok(match done.signature() {
+                Some(signature) => signed(signature, fields),
+                // Someone else (the device's agent) claimed them first.
+                None => {
+                    let mut fields = fields;
+                    fields["already_claimed"] = json!(true);
+                    fields
+                }
+            });
         }
         StakeCommand::Show { device } => {
             let stake = client.stake_account(&device).await?;

@@ -2,7 +2,7 @@
 
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::Signature;
-use gpunet_sdk::client::{GpunetClient, Result as ClientResult};
+use gpunet_sdk::client::{Done, GpunetClient, Result as ClientResult};
 use gpunet_sdk::escrow::{self, Hire};
 use serde_json::{Map, Value, json};
 
@@ -63,8 +63,12 @@ pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Outcome> {
                 json!({ "terminated_at_epoch": account.terminated_at_epoch }),
             )
         }
-        LeaseCommand::Settle { lease, devices } => {
-            return settle(&client, &ctx.out, &lease, &devices).await;
+        LeaseCommand::Settle {
+            lease,
+            devices,
+            through,
+        } => {
+            return settle(&client, &ctx.out, &lease, &devices, through).await;
         }
         LeaseCommand::Close { lease } => return close(&client, &lease).await,
         LeaseCommand::Show { lease } => show(&client, &lease).await?,
@@ -106,16 +110,40 @@ struct Batch {
     failed: bool,
 }
 
+/// What one item of a batch reports when it succeeded.
+trait Item {
+    fn fields(&self) -> Value;
+}
+
+impl Item for Signature {
+    fn fields(&self) -> Value {
+        json!({ "signature": self.to_string() })
+    }
+}
+
+/// A settlement: the transaction this command sent, or none when the hire was settled as
+/// far as it can be already (by its agent, say).
+impl Item for Done {
+    fn fields(&self) -> Value {
+        match self {
+            Done::Sent(signature) => json!({ "signature": signature.to_string() }),
+            Done::Already => json!({ "already_settled": true }),
+        }
+    }
+}
+
 impl Batch {
-    fn new(results: &[(Pubkey, ClientResult<Signature>)], what: &str) -> Self {
+    fn new<T: Item>(results: &[(Pubkey, ClientResult<T>)], what: &str) -> Self {
         let failed = results.iter().filter(|(_, r)| r.is_err()).count();
         let items: Vec<Value> = results
             .iter()
-            .map(|(device, result)| match result {
-                Ok(signature) => {
-                    json!({ "device": device.to_string(), "signature": signature.to_string() })
-                }
-                Err(error) => json!({ "device": device.to_string(), "error": error.to_string() }),
+            .map(|(device, result)| {
+                let mut item = match result {
+                    Ok(done) => done.fields(),
+                    Err(error) => json!({ "error": error.to_string() }),
+                };
+                item["device"] = json!(device.to_string());
+                item
             })
             .collect();
         let mut value = json!({ "total": items.len(), "failed": failed, "results": items });
@@ -223,9 +251,15 @@ async fn settle(
     out: &Output,
     lease: &Pubkey,
     devices: &[Pubkey],
+    through: Option<u64>,
 ) -> Result<Outcome> {
+    // By default, what is final now: every epoch before the previous one.
+    let through = match through {
+        Some(epoch) => epoch,
+        None => client.current_epoch().await?.saturating_sub(1),
+    };
     let results = client
-        .settle_lease(lease, devices, out.progress("settling"))
+        .settle_lease(lease, devices, Some(through), out.progress("settling"))
         .await?;
     let mut batch = Batch::new(&results, "settlements");
     batch.value["lease"] = json!(lease.to_string());

@@ -307,7 +307,8 @@ async fn rate_limit(
                 .metrics
                 .rate_limited
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let retry_after = wait.as_secs().max(1).to_string();
+            // Whole seconds, rounded up: a client that waits this long finds a token.
+            let retry_after = (wait.as_secs_f64().ceil() as u64).max(1).to_string();
             let mut response = ApiError(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(

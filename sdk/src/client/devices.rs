@@ -4,7 +4,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Signature;
 
-use super::{ClientError, GpunetClient, Result};
+use super::due::{DUE_PATIENCE, Due, Step, epoch_start};
+use super::{ClientError, Done, GpunetClient, Result};
 use crate::registry::{
     self, AttestUptimeArgs, DeviceStatus, RegisterDeviceArgs, UpdateDeviceArgs, attestation_message,
 };
@@ -98,8 +99,32 @@ impl GpunetClient {
         register_weight: bool,
     ) -> Result<Signature> {
         self.device(device).await?;
+        let epoch = args.epoch;
         let ixs = self.attest_instructions(device, args, verifier_signatures, register_weight);
-        self.send(&ixs, &[]).await
+        let config = self.network_config().await?;
+        // An epoch is attestable during itself and the next one: sent as the epoch begins,
+        // the transaction may still execute at the previous epoch's clock. Once the node's
+        // clock is past the next epoch, the refusal is final.
+        let due = Due {
+            what: format!("attesting epoch {epoch} of device {device}"),
+            at: epoch_start(&config, epoch)?,
+            not_yet: &["EpochNotAttestable"],
+            once: true,
+            wait_at_most: Some(DUE_PATIENCE),
+            extra_signers: &[],
+        };
+        let ixs = &ixs;
+        let done = self
+            .send_when_due(due, move |refusal| async move {
+                if refusal.is_some() && self.current_epoch().await? > epoch.saturating_add(1) {
+                    return Ok(Step::GiveUp);
+                }
+                Ok(Step::Send(ixs.clone()))
+            })
+            .await?;
+        Ok(done
+            .signature()
+            .expect("a single attestation is always sent"))
     }
 
     /// [`attest_uptime`](Self::attest_uptime) co-signed by the given verifier keys.
@@ -143,14 +168,27 @@ impl GpunetClient {
         self.send(&[ix], &[]).await
     }
 
-    /// `withdraw` (owner): pays the cooled stake to the owner's associated account.
+    /// `withdraw` (owner): pays the cooled stake to the owner's associated account, once
+    /// the cooldown is over by the clock that executes it (waiting for it, see
+    /// [`due`](super::due)).
     pub async fn withdraw(&self, device: &Pubkey) -> Result<Signature> {
-        self.stake_account(device).await?;
+        let stake = self.stake_account(device).await?;
         let mint = self.stake_mint().await?;
         let (create, owner_token) =
             self.ensure_token_account_ix(&self.pubkey(), &mint.mint, &mint.token_program);
         let ix = staking::withdraw(self.pubkey(), *device, owner_token, mint);
-        self.send(&[create, ix], &[]).await
+        let at = if stake.cooling > 0 {
+            stake.unlock_at
+        } else {
+            i64::MIN
+        };
+        self.send_once_due(
+            format!("withdrawing the cooled stake of device {device}"),
+            at,
+            &["CooldownNotOver"],
+            vec![create, ix],
+        )
+        .await
     }
 
     /// `register_weight` of `epoch` (agent), when it was not sent with the attestation.
@@ -160,24 +198,107 @@ impl GpunetClient {
         self.send(&[ix], &[]).await
     }
 
-    /// `claim_rewards` of `epochs` for `device` (anyone may send it; the owner is paid).
-    /// With no epochs given, claims every registered epoch of the stake account.
-    pub async fn claim_rewards(&self, device: &Pubkey, epochs: &[u64]) -> Result<Signature> {
+    /// `claim_rewards` of `epochs` for `device` (anyone may send it; the owner is paid),
+    /// waiting until the chain's clock makes the last of them final (see
+    /// [`due`](super::due)). With no epochs given, claims every registered epoch that is
+    /// final by the chain's clock now. [`Done::Already`] when none of `epochs` is left to
+    /// claim (the device's agent claimed them, say).
+    pub async fn claim_rewards(&self, device: &Pubkey, epochs: &[u64]) -> Result<Done> {
         let stake = self.stake_account(device).await?;
+        let grace = u64::from(self.staking_config().await?.grace_epochs);
+        // Epoch e's rewards are final once epoch e + 2 + grace has begun.
+        let final_from = |e: u64| e.saturating_add(2).saturating_add(grace);
         let epochs: Vec<u64> = if epochs.is_empty() {
-            stake.pending_rewards.iter().map(|p| p.epoch).collect()
+            let current = self.current_epoch().await?;
+            let registered: Vec<u64> = stake.pending_rewards.iter().map(|p| p.epoch).collect();
+            let final_now: Vec<u64> = registered
+                .iter()
+                .copied()
+                .filter(|e| final_from(*e) <= current)
+                .collect();
+            if final_now.is_empty() {
+                return Err(ClientError::Invalid(match registered.iter().min() {
+                    None => format!("device {device} has no registered epoch to claim"),
+                    Some(first) => format!(
+                        "no registered epoch of device {device} is final yet: epoch {first} is \
+                         final from epoch {} on (now {current})",
+                        final_from(*first)
+                    ),
+                }));
+            }
+            final_now
         } else {
             epochs.to_vec()
         };
-        if epochs.is_empty() {
-            return Err(ClientError::Invalid(format!(
-                "device {device} has no registered epoch to claim"
-            )));
-        }
+        let last = epochs.iter().copied().max().unwrap_or_default();
+        let config = self.network_config().await?;
         let mint = self.stake_mint().await?;
         let (create, owner_token) =
             self.ensure_token_account_ix(&stake.owner, &mint.mint, &mint.token_program);
-        let ix = staking::claim_rewards(*device, owner_token, mint, &epochs);
-        self.send(&[create, ix], &[]).await
+        let due = Due {
+            what: format!("claiming the rewards of epochs {epochs:?} of device {device}"),
+            at: epoch_start(&config, final_from(last))?,
+            not_yet: &["NothingToClaim"],
+            once: false,
+            wait_at_most: None,
+            extra_signers: &[],
+        };
+        let (epochs, create) = (&epochs, &create);
+        self.send_when_due(due, move |_| async move {
+            let pending = self.stake_account(device).await?.pending_rewards;
+            let left: Vec<u64> = epochs
+                .iter()
+                .copied()
+                .filter(|e| pending.iter().any(|p| p.epoch == *e))
+                .collect();
+            if left.is_empty() {
+                return Ok(Step::Done);
+            }
+            let ix = staking::claim_rewards(*device, owner_token, mint, &left);
+            Ok(Step::Send(vec![create.clone(), ix]))
+        })
+        .await
+    }
+
+    /// `finalize_slash` of the stake's slash `slash_id` (anyone), once its challenge window
+    /// is over by the clock that executes it; the treasury's and the beneficiary's
+    /// stake-token accounts are created when missing. [`Done::Already`] when it is no longer
+    /// pending (finalized or cancelled by someone else).
+    pub async fn finalize_slash(&self, device: &Pubkey, slash_id: u64) -> Result<Done> {
+        let slash = self.slash(device, slash_id).await?;
+        let config = self.network_config().await?;
+        let window = i64::from(self.staking_config().await?.challenge_window_seconds);
+        let mint = self.stake_mint().await?;
+        // With no beneficiary the program pays it nothing: the treasury's account serves.
+        let beneficiary = slash.beneficiary.unwrap_or(config.treasury);
+        let mut ixs = Vec::new();
+        let mut payees = Vec::new();
+        for wallet in [config.treasury, beneficiary] {
+            let (create, account) =
+                self.ensure_token_account_ix(&wallet, &mint.mint, &mint.token_program);
+            ixs.push(create);
+            payees.push(account);
+        }
+        ixs.push(staking::finalize_slash(
+            *device, slash_id, payees[0], payees[1], mint,
+        ));
+        let due = Due {
+            what: format!("finalizing slash {slash_id} of device {device}"),
+            at: slash.proposed_at.saturating_add(window),
+            not_yet: &["ChallengeWindowOpen"],
+            once: true,
+            wait_at_most: Some(DUE_PATIENCE),
+            extra_signers: &[],
+        };
+        let ixs = &ixs;
+        self.send_when_due(due, move |_| async move {
+            let slash = self.slash(device, slash_id).await?;
+            Ok(if slash.status == staking::SlashStatus::Pending {
+                Step::Send(ixs.clone())
+            } else {
+                Step::Done
+            })
+        })
+        .await
     }
 }

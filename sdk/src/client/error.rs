@@ -86,6 +86,12 @@ pub enum ClientError {
         reason: String,
     },
 
+    /// An action the chain accepts only from some time on was not accepted in time: the
+    /// chain's clock did not reach its due time, or the program still said "not yet" well
+    /// after it (see [`due`](super::due)).
+    #[error("{what} is not due yet: {detail}")]
+    NotYet { what: String, detail: String },
+
     /// The keys given cannot sign this transaction (a required signer is missing).
     #[error("cannot sign the transaction: {0}")]
     Signing(String),

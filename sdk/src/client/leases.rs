@@ -2,8 +2,9 @@
 
 use solana_transaction::Signature;
 
-use super::{ClientError, GpunetClient, Progress, Registered, Result};
-use crate::escrow::{self, CreateLeaseArgs, Payees};
+use super::due::{Due, Step, epoch_start, program_error};
+use super::{ClientError, Done, GpunetClient, Progress, Registered, Result};
+use crate::escrow::{self, CreateLeaseArgs, Hire, Payees};
 use crate::{Instruction, Pubkey};
 
 impl GpunetClient {
@@ -246,36 +247,129 @@ impl GpunetClient {
     }
 
     /// `settle_hire` of one hire (anyone; the client's wallet pays the fee, and the rent
-    /// of a slash record when epochs were missed).
-    pub async fn settle_hire(&self, lease: &Pubkey, device: &Pubkey) -> Result<Signature> {
-        let ixs = self.settle_instructions(lease, device).await?;
-        self.send(&ixs, &[]).await
+    /// of a slash record when epochs were missed): every epoch that is final by the chain's
+    /// clock now. [`Done::Already`] when the hire is settled (by its agent, say); an
+    /// [`Invalid`](ClientError::Invalid) error when none of its epochs is final yet.
+    pub async fn settle_hire(&self, lease: &Pubkey, device: &Pubkey) -> Result<Done> {
+        let hire = self.hire(lease, device).await?;
+        if hire.is_settled() {
+            return Ok(Done::Already);
+        }
+        let current = self.current_epoch().await?;
+        let through = hire.end_epoch.min(Hire::final_before(current));
+        if through <= hire.settled_through {
+            return Err(ClientError::Invalid(format!(
+                "no epoch of the hire of {device} is final yet: epoch {} is final from epoch {} \
+                 on (now {current})",
+                hire.settled_through,
+                hire.settled_through + 2
+            )));
+        }
+        self.settle_hire_through(lease, device, through).await
     }
 
-    /// Settles every hire of `lease` (or only `devices` when given), pipelined, calling
-    /// `progress` as each finishes. One result per device: a device whose settlement
-    /// cannot be prepared (no such hire, a missing stake account) gets its error without
-    /// holding up the others.
+    /// Settles the hire of `device` in `lease` until every epoch before `through` (at most
+    /// the hire's end) is settled, waiting for the chain's clock to make them final (see
+    /// [`due`](super::due)): several transactions for a long hire, none when someone else
+    /// settled it first ([`Done::Already`]).
+    pub async fn settle_hire_through(
+        &self,
+        lease: &Pubkey,
+        device: &Pubkey,
+        through: u64,
+    ) -> Result<Done> {
+        let hire = self.hire(lease, device).await?;
+        let through = through.min(hire.end_epoch);
+        let config = self.network_config().await?;
+        // Epoch e is final, so settleable, once the epoch after next has begun.
+        let due = Due {
+            what: format!("settling the hire of {device} in lease {lease} through epoch {through}"),
+            at: epoch_start(&config, through.saturating_add(1))?,
+            not_yet: &["NothingToSettle"],
+            once: false,
+            wait_at_most: None,
+            extra_signers: &[],
+        };
+        self.send_when_due(due, move |_| async move {
+            if self.hire(lease, device).await?.settled_through >= through {
+                return Ok(Step::Done);
+            }
+            Ok(Step::Send(self.settle_instructions(lease, device).await?))
+        })
+        .await
+    }
+
+    /// Settles every hire of `lease` (or only `devices` when given) through epoch `through`
+    /// (each hire's end when `None`), pipelined, calling `progress` as each finishes. Hires
+    /// that the executing clock does not let settle yet, or that need more than one
+    /// transaction, go on through [`settle_hire_through`](Self::settle_hire_through). One
+    /// result per device: a device whose settlement cannot be prepared (no such hire, a
+    /// missing stake account) gets its error without holding up the others.
     pub async fn settle_lease(
         &self,
         lease: &Pubkey,
         devices: &[Pubkey],
+        through: Option<u64>,
         progress: impl FnMut(Progress),
-    ) -> Result<Vec<(Pubkey, Result<Signature>)>> {
-        let devices = if devices.is_empty() {
+    ) -> Result<Vec<(Pubkey, Result<Done>)>> {
+        let hires: Vec<Hire> = if devices.is_empty() {
             self.hires_of(lease)
                 .await?
                 .into_iter()
-                .map(|(_, hire)| hire.device)
+                .map(|(_, hire)| hire)
                 .collect()
         } else {
-            devices.to_vec()
+            let mut hires = Vec::with_capacity(devices.len());
+            for device in devices {
+                hires.push(self.hire(lease, device).await?);
+            }
+            hires
         };
-        let mut batch = Vec::with_capacity(devices.len());
-        for device in devices {
-            batch.push((device, self.settle_instructions(lease, &device).await));
+        let target = |hire: &Hire| through.unwrap_or(hire.end_epoch).min(hire.end_epoch);
+        // Wait for the node's clock to show the last target final, then send them all.
+        if let Some(last) = hires.iter().map(target).max() {
+            let config = self.network_config().await?;
+            let at = epoch_start(&config, last.saturating_add(1))?;
+            self.wait_for_time(at, &format!("settling lease {lease}"))
+                .await?;
         }
-        Ok(self.send_batch(batch, progress).await)
+        let mut batch = Vec::with_capacity(hires.len());
+        let mut already = Vec::new();
+        for hire in &hires {
+            if hire.settled_through >= target(hire) {
+                already.push(hire.device);
+                continue;
+            }
+            batch.push((
+                hire.device,
+                self.settle_instructions(lease, &hire.device).await,
+            ));
+        }
+        let sent = self.send_batch(batch, progress).await;
+        let mut results: Vec<(Pubkey, Result<Done>)> = already
+            .into_iter()
+            .map(|d| (d, Ok(Done::Already)))
+            .collect();
+        for (device, result) in sent {
+            let result = match result {
+                Err(e) if program_error(&e) != Some("NothingToSettle") => Err(e),
+                first => {
+                    let hire = hires.iter().find(|h| h.device == device);
+                    let through = hire.map_or(0, target);
+                    match (
+                        self.settle_hire_through(lease, &device, through).await,
+                        first,
+                    ) {
+                        (Ok(Done::Already), Ok(signature)) => Ok(Done::Sent(signature)),
+                        (rest, _) => rest,
+                    }
+                }
+            };
+            results.push((device, result));
+        }
+        let order = |d: &Pubkey| hires.iter().position(|h| h.device == *d);
+        results.sort_by_key(|(d, _)| order(d));
+        Ok(results)
     }
 
     /// `close_hire` of a released, fully settled hire (anyone; the rent goes to the

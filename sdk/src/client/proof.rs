@@ -5,6 +5,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Signature;
 
+use super::due::{DUE_PATIENCE, Due, Step};
 use super::{ClientError, GpunetClient, Registered, Result};
 use crate::Instruction;
 use crate::Pubkey;
@@ -83,14 +84,21 @@ impl GpunetClient {
         self.send(&[ix], &[]).await
     }
 
-    /// `close_session` (consumer, after the notice): refunds the rest.
+    /// `close_session` (consumer, after the notice): refunds the rest, once the notice is
+    /// over by the clock that executes it (waiting for it, see [`due`](super::due)).
     pub async fn close_session(&self, session: &Pubkey) -> Result<Signature> {
-        self.session(session).await?;
+        let closing_at = self.session(session).await?.closing_at;
         let payment = self.payment().await?;
         let (create, consumer_token) =
             self.ensure_token_account_ix(&self.pubkey(), &payment.mint, &payment.token_program);
         let ix = proof::close_session(self.pubkey(), *session, consumer_token, payment);
-        self.send(&[create, ix], &[]).await
+        self.send_once_due(
+            format!("closing session {session}"),
+            closing_at.unwrap_or(i64::MIN),
+            &["CloseNoticePending"],
+            vec![create, ix],
+        )
+        .await
     }
 
     /// The terms an inference batch for `model` must state now: the model's price and
@@ -116,10 +124,11 @@ impl GpunetClient {
         batch: ReceiptBatch,
         voucher: &Voucher,
     ) -> Result<Signature> {
+        let latest = latest_timestamp(&batch);
         let ixs = self
             .inference_receipts_instructions(device, session, batch, voucher)
             .await?;
-        self.send(&ixs, &[]).await
+        self.send_receipts(device, latest, ixs).await
     }
 
     /// The instructions of [`submit_inference_receipts`](Self::submit_inference_receipts):
@@ -200,9 +209,70 @@ impl GpunetClient {
         model: &Pubkey,
     ) -> Result<Signature> {
         self.device(device).await?;
-        self.anchor_account::<crate::escrow::Hire>("hire", hire)
+        let running = self
+            .anchor_account::<crate::escrow::Hire>("hire", hire)
             .await?;
-        let ix = proof::submit_job_receipts(self.pubkey(), *device, *hire, batch, *model);
-        self.send(&[ix], &[]).await
+        let config = self.network_config().await?;
+        let latest = latest_timestamp(&batch);
+        let ixs = vec![proof::submit_job_receipts(
+            self.pubkey(),
+            *device,
+            *hire,
+            batch,
+            *model,
+        )];
+        // The hire must be running by the executing clock: from its first epoch on, and
+        // the records not from that clock's future.
+        let due = Due {
+            what: format!("job receipts of device {device} for hire {hire}"),
+            at: latest.max(super::due::epoch_start(&config, running.start_epoch)?),
+            not_yet: &["FutureTimestamp", "HireNotActive"],
+            once: true,
+            wait_at_most: Some(DUE_PATIENCE),
+            extra_signers: &[],
+        };
+        let ixs = &ixs;
+        let done = self
+            .send_when_due(due, move |refusal| async move {
+                if refusal.as_deref() == Some("HireNotActive") {
+                    let now = self.hire_state(hire).await?;
+                    if now.released || self.current_epoch().await? >= now.end_epoch {
+                        return Ok(Step::GiveUp);
+                    }
+                }
+                Ok(Step::Send(ixs.clone()))
+            })
+            .await?;
+        Ok(done.signature().expect("a receipt batch is always sent"))
     }
+
+    async fn hire_state(&self, hire: &Pubkey) -> Result<crate::escrow::Hire> {
+        self.anchor_account("hire", hire).await
+    }
+
+    /// Sends a receipt batch whose latest record is stamped `latest` (chain time): the
+    /// program refuses records from its future, so it waits for the clock that executes
+    /// it to reach that time (see [`due`](super::due)).
+    async fn send_receipts(
+        &self,
+        device: &Pubkey,
+        latest: i64,
+        ixs: Vec<Instruction>,
+    ) -> Result<Signature> {
+        self.send_once_due(
+            format!("receipts of device {device} stamped up to {latest}"),
+            latest,
+            &["FutureTimestamp"],
+            ixs,
+        )
+        .await
+    }
+}
+
+/// The chain time of a batch's latest record.
+fn latest_timestamp(batch: &ReceiptBatch) -> i64 {
+    let offset = batch.records.iter().map(|r| r.time_offset).max();
+    batch
+        .base_timestamp
+        .saturating_add(i64::from(offset.unwrap_or_default()))
 }

@@ -14,7 +14,7 @@ use crate::Pubkey;
 use crate::escrow::{self, Hire, Lease};
 use crate::proof::{self, Model, ReceiptLog, Session, SessionPayee};
 use crate::registry::{self, Device, NetworkConfig};
-use crate::staking::{self, EpochRewards, StakeAccount, StakingConfig};
+use crate::staking::{self, EpochRewards, Slash, StakeAccount, StakingConfig};
 
 /// Where a `Hire` account's `lease` and `device` fields start (after the discriminator).
 const HIRE_LEASE_OFFSET: usize = 8;
@@ -139,6 +139,13 @@ impl GpunetClient {
     /// The receipt log of `device` (`NotFound` before its first receipt).
     pub async fn receipt_log(&self, device: &Pubkey) -> Result<ReceiptLog> {
         self.anchor_account("receipt log", &proof::receipt_log_address(device))
+            .await
+    }
+
+    /// Slash `slash_id` of the stake of `device`.
+    pub async fn slash(&self, device: &Pubkey, slash_id: u64) -> Result<Slash> {
+        let stake = staking::stake_address(device);
+        self.anchor_account("slash", &staking::slash_address(&stake, slash_id))
             .await
     }
 
@@ -312,21 +319,15 @@ impl GpunetClient {
             .map_err(|e| ClientError::Invalid(format!("epoch of time {now}: {e}")))
     }
 
-    /// Waits until the chain's clock is in `epoch` or later; returns the current epoch.
-    /// It then waits for one more slot: the clock an RPC node shows can run a slot ahead of
-    /// the one the next transaction executes with (seen on localnet under load), and a
-    /// transaction sent right away could still find the previous epoch.
+    /// Waits until the chain's clock, as the node shows it, is in `epoch` or later; returns
+    /// the current epoch. This paces a caller (a tour, a test) by the chain's time; it says
+    /// nothing about the clock the next transaction executes with, so an action that is
+    /// valid only from some time on does not rely on it but goes through
+    /// [`due`](super::due), which waits on that clock itself.
     pub async fn wait_for_epoch(&self, epoch: u64) -> Result<u64> {
-        loop {
-            let current = self.current_epoch().await?;
-            if current >= epoch {
-                let seen = self.clock().await?.slot;
-                while self.clock().await?.slot <= seen {
-                    tokio::time::sleep(self.poll_interval).await;
-                }
-                return Ok(current);
-            }
-            tokio::time::sleep(self.poll_interval * 2).await;
-        }
+        let config = self.network_config().await?;
+        let at = super::due::epoch_start(&config, epoch)?;
+        self.wait_for_time(at, &format!("epoch {epoch}")).await?;
+        self.current_epoch().await
     }
 }

@@ -48,8 +48,19 @@ pub struct Net {
 
 impl Net {
     /// A local chain and a network with `epoch_seconds` epochs, initialised through the
-    /// `gpunet` CLI's own code (`network init`).
+    /// `gpunet` CLI's own code (`network init`); stake cools down for 60 s, slashes can be
+    /// challenged for 30 s.
     pub async fn start(label: &str, epoch_seconds: u32) -> Net {
+        Net::start_with_cooldown(label, epoch_seconds, 60, 30).await
+    }
+
+    /// [`Net::start`] with the given cooldown and challenge window (seconds).
+    pub async fn start_with_cooldown(
+        label: &str,
+        epoch_seconds: u32,
+        cooldown_seconds: u32,
+        challenge_window_seconds: u32,
+    ) -> Net {
         let dir = TempDir::new(label);
         let authority = Keypair::new();
         let admin_path = dir.path("admin.json");
@@ -81,9 +92,9 @@ impl Net {
             "--grace-epochs",
             "1",
             "--cooldown-seconds",
-            "60",
+            &cooldown_seconds.to_string(),
             "--challenge-window-seconds",
-            "30",
+            &challenge_window_seconds.to_string(),
             "--state",
             state_path.to_str().unwrap(),
         ])
