@@ -138,7 +138,7 @@ define i32 @main(i32 %argc, ptr %argv) {
 entry:
   %out = alloca [4 x i64], align 16
   %hashes = alloca [22 x i64], align 8
-  call void @llvm.memset.p0.i64(ptr %hashes, i8 0, i64 152, i1 false)
+  call void @llvm.memset.p0.i64(ptr %hashes, i8 0, i64 176, i1 false) ; 22 x 8 bytes
   %has = icmp sgt i32 %argc, 1
   br i1 %has, label %parse, label %start
 parse:
