@@ -256,10 +256,12 @@ pub async fn tour(
                 }
             }
             None => {
-                attest_epoch(&network, &suppliers, epoch, skip, &mut steps, out).await?;
+                // The job's receipts first: the hire takes them only while it runs, and
+                // an attestation can still go in during the next epoch.
                 if epoch == start {
                     job = job_receipts(&suppliers[0], &lease, &mut steps, out).await?;
                 }
+                attest_epoch(&network, &suppliers, epoch, skip, &mut steps, out).await?;
             }
         }
     }
@@ -534,12 +536,14 @@ async fn hire_cluster(
         ),
         &created.signature,
     );
+    // One transaction for the whole cluster: every hire then runs the same epochs, which
+    // the tour's schedule (and the missed last epoch) relies on. Pipelined hires could
+    // straddle an epoch boundary.
     let devices: Vec<Pubkey> = suppliers.iter().map(|s| s.device).collect();
-    let results = renter
-        .add_hires(&created.address, &devices, epochs, out.progress("hiring"))
+    let signature = renter
+        .add_hires_at_once(&created.address, &devices, epochs)
         .await?;
-    for (device, result) in results {
-        let signature = result?;
+    for device in devices {
         let hire = renter.hire(&created.address, &device).await?;
         let deposit = hire.terms.price + hire.terms.renter_fee;
         step(

@@ -26,7 +26,7 @@ struct Init {
     network: NetworkInitArgs,
 }
 
-/// Initialises the network (2 s epochs) and runs the tour: devices registered and staked, a
+/// Initialises the network (4 s epochs) and runs the tour: devices registered and staked, a
 /// lease with hires, epochs attested, a missed epoch, inference and job receipts,
 /// settlement, rewards claimed.
 pub async fn run(localnet: &Localnet, authority: Keypair, dir: &Path) {
@@ -40,8 +40,10 @@ pub async fn run(localnet: &Localnet, authority: Keypair, dir: &Path) {
         "init",
         "--state",
         state.to_str().unwrap(),
+        // Each step of the tour must land within an epoch (an attestation is valid only
+        // during its epoch and the next): 4 s leave room on a loaded machine.
         "--epoch-seconds",
-        "2",
+        "4",
     ]);
     let quiet = Output { json: true };
     let endpoints = Endpoints {

@@ -121,6 +121,41 @@ impl GpunetClient {
         Ok(self.send_batch(batch, progress).await)
     }
 
+    /// Hires every device of `devices` for `epochs` in one transaction, so every hire
+    /// starts and ends in the same epochs (pipelined hires that straddle an epoch boundary
+    /// do not). `Invalid` when the instructions do not fit one transaction (about three
+    /// devices do; use [`add_hires`](Self::add_hires) beyond) or a device is hired already.
+    pub async fn add_hires_at_once(
+        &self,
+        lease: &Pubkey,
+        devices: &[Pubkey],
+        epochs: u64,
+    ) -> Result<Signature> {
+        self.lease(lease).await?;
+        if let Some(busy) = self
+            .busy_devices(devices)
+            .await?
+            .into_iter()
+            .flatten()
+            .next()
+        {
+            return Err(busy);
+        }
+        let mut ixs = Vec::with_capacity(devices.len());
+        for device in devices {
+            ixs.push(self.add_hire_ix(lease, device, epochs).await?);
+        }
+        let size = super::transaction_size(&ixs, &self.pubkey());
+        if size > super::MAX_TRANSACTION_BYTES {
+            return Err(ClientError::Invalid(format!(
+                "{} hires take {size} bytes, more than one transaction holds ({})",
+                devices.len(),
+                super::MAX_TRANSACTION_BYTES
+            )));
+        }
+        self.send(&ixs, &[]).await
+    }
+
     /// Sends the transaction of every item whose instructions could be built (pipelined,
     /// [`send_many`](Self::send_many)); an item that could not be built keeps its error
     /// and counts as failed from the start. One result per item, in order.
