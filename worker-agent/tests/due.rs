@@ -13,10 +13,11 @@ use gpunet_sdk::staking;
 async fn settling_before_the_epochs_are_final_waits_for_the_clock_that_executes_it() {
     let net = Net::start("due-settle", 2).await;
     let supplier = net.supplier("rtx4090x2").await;
-    let (renter, lease, _, start) = hire(&net, &supplier, "", 2).await;
-    let end = start + 2;
-    // The hire has not even started: a settlement sent now would be refused.
-    assert!(net.epoch().await < start, "hired from the next epoch");
+    let (renter, lease, _, start) = hire(&net, &supplier, "", 3).await;
+    let end = start + 3;
+    // Its last epoch is final only from epoch end + 1 (three epochs or more from now): a
+    // settlement through it sent now would be refused.
+    assert!(net.epoch().await < end + 1, "sent before the epochs are final");
     let before = renter.payment_balance(&renter.pubkey()).await.unwrap();
 
     let done = renter
@@ -28,9 +29,9 @@ async fn settling_before_the_epochs_are_final_waits_for_the_clock_that_executes_
     // The program settled through `end`, so its clock was in epoch end + 1 or later.
     let hire = renter.hire(&lease, &supplier.device).await.unwrap();
     assert_eq!(hire.settled_through, end);
-    assert_eq!((hire.epochs_paid, hire.epochs_missed), (0, 2));
+    assert_eq!((hire.epochs_paid, hire.epochs_missed), (0, 3));
     let refunded = renter.payment_balance(&renter.pubkey()).await.unwrap() - before;
-    assert_eq!(refunded, 2 * hire.terms.deposit_per_epoch().unwrap());
+    assert_eq!(refunded, 3 * hire.terms.deposit_per_epoch().unwrap());
     assert_eq!(hire.refunded, refunded);
 }
 
@@ -133,4 +134,44 @@ async fn a_withdrawal_long_before_the_cooldown_ends_says_when_it_is_due_without_
         "{error}"
     );
     assert_eq!(owner.stake_account(&device).await.unwrap().cooling, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slash_is_finalized_once_its_challenge_window_is_over_and_once_only() {
+    let net = Net::start_with_cooldown("due-slash", 2, 8, 3).await;
+    let supplier = net.supplier("rtx4090x2").await;
+    let (renter, lease, _, start) = hire(&net, &supplier, "", 1).await;
+    let device = supplier.device;
+    // The missed epoch's settlement proposes slash 0.
+    renter
+        .settle_hire_through(&lease, &device, start + 1)
+        .await
+        .unwrap();
+    let proposed = renter.stake_account(&device).await.unwrap();
+    assert_eq!(
+        (proposed.slashes_proposed, proposed.pending_slashes),
+        (1, 1)
+    );
+    let other = net.wallet(0).await;
+
+    // Sent at once, while the window is open: both wait for it, one finalizes.
+    let (a, b) = tokio::join!(
+        renter.finalize_slash(&device, 0),
+        other.finalize_slash(&device, 0),
+    );
+
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let sent = outcomes
+        .iter()
+        .filter(|d| matches!(d, Done::Sent(_)))
+        .count();
+    assert_eq!(sent, 1, "{outcomes:?}");
+    let stake = renter.stake_account(&device).await.unwrap();
+    assert_eq!(stake.pending_slashes, 0);
+    assert_eq!(stake.slashed_total, proposed.pending_slash_amount);
+    assert!(stake.slashed_total > 0);
+    assert_eq!(
+        renter.finalize_slash(&device, 0).await.unwrap(),
+        Done::Already
+    );
 }

@@ -76,6 +76,10 @@ pub(crate) struct Due<'a> {
     pub at: i64,
     /// The program errors (by name) that mean "not yet": retried.
     pub not_yet: &'a [&'a str],
+    /// The program errors that mean someone else did it between the step's read and the
+    /// execution (a slash finalized by another party): the step reads the chain again,
+    /// at the next slot, and says [`Step::Done`].
+    pub done_elsewhere: &'a [&'a str],
     /// Done after one successful transaction; otherwise the step is asked again after
     /// each one until it says [`Step::Done`] (a settlement takes several for long hires).
     pub once: bool,
@@ -153,7 +157,11 @@ impl GpunetClient {
                     sent = Some(signature);
                     refusal = None;
                 }
-                Err(e) if program_error(&e).is_some_and(|name| due.not_yet.contains(&name)) => {
+                Err(e)
+                    if program_error(&e).is_some_and(|name| {
+                        due.not_yet.contains(&name) || due.done_elsewhere.contains(&name)
+                    }) =>
+                {
                     if Instant::now() >= deadline {
                         return Err(ClientError::NotYet {
                             what: due.what,
@@ -198,6 +206,7 @@ impl GpunetClient {
             what,
             at,
             not_yet,
+            done_elsewhere: &[],
             once: true,
             wait_at_most: Some(DUE_PATIENCE),
             extra_signers: &[],

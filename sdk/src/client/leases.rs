@@ -321,6 +321,7 @@ impl GpunetClient {
             what: format!("settling the hire of {device} in lease {lease} through epoch {through}"),
             at: epoch_start(&config, through.saturating_add(1))?,
             not_yet: &["NothingToSettle"],
+            done_elsewhere: &[],
             once: false,
             wait_at_most: None,
             extra_signers: &[],
@@ -347,50 +348,57 @@ impl GpunetClient {
         through: Option<u64>,
         progress: impl FnMut(Progress),
     ) -> Result<Vec<(Pubkey, Result<Done>)>> {
-        let hires: Vec<Hire> = if devices.is_empty() {
+        // Each device's hire, or the error that keeps it from being settled.
+        let found: Vec<(Pubkey, Result<Hire>)> = if devices.is_empty() {
             self.hires_of(lease)
                 .await?
                 .into_iter()
-                .map(|(_, hire)| hire)
+                .map(|(_, hire)| (hire.device, Ok(hire)))
                 .collect()
         } else {
-            let mut hires = Vec::with_capacity(devices.len());
+            let mut found = Vec::with_capacity(devices.len());
             for device in devices {
-                hires.push(self.hire(lease, device).await?);
+                found.push((*device, self.hire(lease, device).await));
             }
-            hires
+            found
         };
+        let order: Vec<Pubkey> = found.iter().map(|(device, _)| *device).collect();
         let target = |hire: &Hire| through.unwrap_or(hire.end_epoch).min(hire.end_epoch);
         // Wait for the node's clock to show the last target final, then send them all.
-        if let Some(last) = hires.iter().map(target).max() {
+        let last = found
+            .iter()
+            .filter_map(|(_, hire)| hire.as_ref().ok().map(target))
+            .max();
+        if let Some(last) = last {
             let config = self.network_config().await?;
             let at = epoch_start(&config, last.saturating_add(1))?;
             self.wait_for_time(at, &format!("settling lease {lease}"))
                 .await?;
         }
-        let mut batch = Vec::with_capacity(hires.len());
-        let mut already = Vec::new();
-        for hire in &hires {
-            if hire.settled_through >= target(hire) {
-                already.push(hire.device);
-                continue;
+        let mut batch = Vec::with_capacity(found.len());
+        let mut results: Vec<(Pubkey, Result<Done>)> = Vec::new();
+        let mut targets = Vec::new();
+        for (device, hire) in found {
+            match hire {
+                Err(e) => results.push((device, Err(e))),
+                Ok(hire) if hire.settled_through >= target(&hire) => {
+                    results.push((device, Ok(Done::Already)));
+                }
+                Ok(hire) => {
+                    targets.push((device, target(&hire)));
+                    batch.push((device, self.settle_instructions(lease, &device).await));
+                }
             }
-            batch.push((
-                hire.device,
-                self.settle_instructions(lease, &hire.device).await,
-            ));
         }
         let sent = self.send_batch(batch, progress).await;
-        let mut results: Vec<(Pubkey, Result<Done>)> = already
-            .into_iter()
-            .map(|d| (d, Ok(Done::Already)))
-            .collect();
         for (device, result) in sent {
             let result = match result {
                 Err(e) if program_error(&e) != Some("NothingToSettle") => Err(e),
                 first => {
-                    let hire = hires.iter().find(|h| h.device == device);
-                    let through = hire.map_or(0, target);
+                    let through = targets
+                        .iter()
+                        .find(|(d, _)| *d == device)
+                        .map_or(0, |(_, t)| *t);
                     match (
                         self.settle_hire_through(lease, &device, through).await,
                         first,
@@ -402,8 +410,7 @@ impl GpunetClient {
             };
             results.push((device, result));
         }
-        let order = |d: &Pubkey| hires.iter().position(|h| h.device == *d);
-        results.sort_by_key(|(d, _)| order(d));
+        results.sort_by_key(|(d, _)| order.iter().position(|o| o == d));
         Ok(results)
     }
 

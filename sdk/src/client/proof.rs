@@ -227,6 +227,7 @@ impl GpunetClient {
             what: format!("job receipts of device {device} for hire {hire}"),
             at: latest.max(super::due::epoch_start(&config, running.start_epoch)?),
             not_yet: &["FutureTimestamp", "HireNotActive"],
+            done_elsewhere: &[],
             once: true,
             wait_at_most: Some(DUE_PATIENCE),
             extra_signers: &[],
