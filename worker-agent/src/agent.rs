@@ -144,7 +144,7 @@ impl Agent {
             sessions: tokio::sync::Mutex::new(HashMap::new()),
             status: Mutex::new(Status::default()),
             started: Instant::now(),
-            batch_cap: AtomicUsize::new(crate::submit::MAX_BATCH),
+            batch_cap: AtomicUsize::new(config.batch_max),
             capacities: Mutex::new(HashMap::new()),
             config,
         }))

@@ -68,6 +68,8 @@ pub struct Settings {
     pub benchmark_rounds: Option<u32>,
     /// Receipts are batched for at most this long before they are submitted (ms).
     pub batch_wait_ms: Option<u64>,
+    /// At most this many receipts go in one batch (1..=32; a transaction may hold fewer).
+    pub batch_max: Option<usize>,
     /// Hires are settled and rewards claimed every this many epochs.
     pub settle_every_epochs: Option<u64>,
     pub claim_every_epochs: Option<u64>,
@@ -123,6 +125,7 @@ impl Settings {
             benchmark_size,
             benchmark_rounds,
             batch_wait_ms,
+            batch_max,
             settle_every_epochs,
             claim_every_epochs,
             low_balance_lamports,
@@ -157,6 +160,7 @@ pub struct Config {
     pub benchmark_size: u32,
     pub benchmark_rounds: u32,
     pub batch_wait: Duration,
+    pub batch_max: usize,
     pub settle_every_epochs: u64,
     pub claim_every_epochs: u64,
     pub low_balance_lamports: u64,
@@ -225,6 +229,13 @@ impl Config {
                 max_units,
             });
         }
+        let batch_max = settings.batch_max.unwrap_or(crate::submit::MAX_BATCH);
+        if !(1..=crate::submit::MAX_BATCH).contains(&batch_max) {
+            return Err(format!(
+                "batch_max {batch_max}: must be 1..={}",
+                crate::submit::MAX_BATCH
+            ));
+        }
         Ok(Config {
             rpc_url: settings
                 .rpc_url
@@ -241,6 +252,7 @@ impl Config {
             benchmark_size,
             benchmark_rounds,
             batch_wait: Duration::from_millis(settings.batch_wait_ms.unwrap_or(2_000)),
+            batch_max,
             settle_every_epochs: positive(
                 "settle_every_epochs",
                 settings.settle_every_epochs.unwrap_or(1),
@@ -274,6 +286,7 @@ pub fn parse_address(what: &str, text: &str) -> Result<Pubkey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::submit::MAX_BATCH;
 
     fn base() -> Settings {
         Settings {
@@ -355,7 +368,16 @@ mod tests {
                 .unwrap_err()
                 .contains("poll_ms")
         );
+        for batch_max in [0, MAX_BATCH + 1] {
+            let batch = Settings {
+                batch_max: Some(batch_max),
+                ..base()
+            };
+            let error = Config::resolve(batch, "/tmp".into()).unwrap_err();
+            assert!(error.contains("batch_max"), "{error}");
+        }
         let config = Config::resolve(base(), "/data".into()).unwrap();
+        assert_eq!(config.batch_max, MAX_BATCH);
         assert_eq!(config.keypair, Path::new("/data/agent-keypair.json"));
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.watch, Watch::Rpc);

@@ -73,9 +73,13 @@ struct SettingsArgs {
     /// Chain polling interval, milliseconds [default: 500]
     #[arg(long, env = "GPUNET_AGENT_POLL_MS", global = true)]
     poll_ms: Option<u64>,
-    /// Inference receipts wait at most this long to fill a batch, milliseconds [default: 2000]
+    /// Inference receipts wait at most this long to fill a batch, milliseconds (counted in
+    /// whole seconds of chain time, rounded up) [default: 2000]
     #[arg(long, env = "GPUNET_AGENT_BATCH_WAIT_MS", global = true)]
     batch_wait_ms: Option<u64>,
+    /// At most this many receipts per batch, 1..=32 [default: 32]
+    #[arg(long, env = "GPUNET_AGENT_BATCH_MAX", global = true)]
+    batch_max: Option<usize>,
     /// Settle the device's hires every this many epochs [default: 1]
     #[arg(long, env = "GPUNET_AGENT_SETTLE_EVERY_EPOCHS", global = true)]
     settle_every_epochs: Option<u64>,
@@ -155,6 +159,7 @@ impl SettingsArgs {
             listen: self.listen,
             poll_ms: self.poll_ms,
             batch_wait_ms: self.batch_wait_ms,
+            batch_max: self.batch_max,
             benchmark_size: self.benchmark_size,
             settle_every_epochs: self.settle_every_epochs,
             claim_every_epochs: self.claim_every_epochs,

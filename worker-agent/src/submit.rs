@@ -76,7 +76,10 @@ async fn step(agent: &Agent) -> Result<bool, SubmitError> {
         None => {
             // The first group that is due, oldest first: a group still filling does not
             // hold up the others.
-            let (now, wait) = (agent.chain.now(), agent.config.batch_wait.as_secs() as i64);
+            // Receipts carry chain seconds, so the wait is counted in whole seconds,
+            // rounded up (a wait under a second is one second, not none).
+            let wait = agent.config.batch_wait.as_millis().div_ceil(1000) as i64;
+            let now = agent.chain.now();
             let mut due = None;
             for group in agent.outbox.pending_groups()? {
                 let max = capacity(agent, &group).await?;

@@ -19,8 +19,16 @@ async fn a_kill_between_building_and_confirming_a_batch_loses_and_duplicates_not
         let device = supplier.device;
         let client = &inference.consumer;
 
-        // Three inferences, then the batch: the agent dies at the fault point.
-        let mut agent = Agent::start(&net, &supplier, &[("GPUNET_AGENT_FAULT", fault)]);
+        // Three inferences, then the batch: the agent dies at the fault point. The batch
+        // is built when the third receipt arrives and not before (it holds three at most,
+        // and receipts wait far longer than the test for company), so it holds all three
+        // however slowly they come.
+        let mut agent = Agent::start_with(
+            &net,
+            &supplier,
+            &[("GPUNET_AGENT_FAULT", fault)],
+            &["--batch-max", "3", "--batch-wait-ms", "3600000"],
+        );
         agent.ready().await;
         let charged = inference.serve(&agent, &device, 0, 3).await;
         let status = agent.exited(Duration::from_secs(30)).await;
@@ -42,7 +50,8 @@ async fn a_kill_between_building_and_confirming_a_batch_loses_and_duplicates_not
             "{fault}: on chain before the restart"
         );
 
-        // Restarted (same data directory), the agent finishes the batch it had built.
+        // Restarted (same data directory, the default batching), the agent finishes the
+        // batch it had built.
         let mut agent = Agent::start(&net, &supplier, &[]);
         agent.ready().await;
         until("the outbox drained", Duration::from_secs(30), || async {

@@ -17,7 +17,10 @@ async fn settling_before_the_epochs_are_final_waits_for_the_clock_that_executes_
     let end = start + 3;
     // Its last epoch is final only from epoch end + 1 (three epochs or more from now): a
     // settlement through it sent now would be refused.
-    assert!(net.epoch().await < end + 1, "sent before the epochs are final");
+    assert!(
+        net.epoch().await < end + 1,
+        "sent before the epochs are final"
+    );
     let before = renter.payment_balance(&renter.pubkey()).await.unwrap();
 
     let done = renter
