@@ -15,6 +15,12 @@ use crate::{Instruction, Pubkey};
 
 pub const PROGRAM_ID: Pubkey = escrow::ID;
 
+/// Where a `Hire` account's `lease` and `device` keys start in its data (discriminator,
+/// layout version, then `lease`, `device`): what `getProgramAccounts` and Yellowstone
+/// filters compare against.
+pub const HIRE_LEASE_OFFSET: usize = 8 + 1;
+pub const HIRE_DEVICE_OFFSET: usize = HIRE_LEASE_OFFSET + 32;
+
 /// `["lease", renter, lease_id]`.
 pub fn lease_address(renter: &Pubkey, lease_id: u64) -> Pubkey {
     find(&[seeds::LEASE, renter.as_ref(), &lease_id.to_le_bytes()])
@@ -267,4 +273,43 @@ pub fn refundable_now(
     now: i64,
 ) -> anchor_lang::Result<u64> {
     hire.refundable(config.epoch_at(now)?, lease.terminated_at_epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::AccountSerialize;
+
+    #[test]
+    fn the_hire_filter_offsets_point_at_its_lease_and_device() {
+        let (lease, device) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let hire = Hire {
+            version: Hire::VERSION,
+            lease,
+            device,
+            owner: Pubkey::new_unique(),
+            gpu_count: 1,
+            price_per_gpu_hour: 0,
+            terms: EpochTerms {
+                price: 0,
+                renter_fee: 0,
+                supplier_fee: 0,
+            },
+            start_epoch: 0,
+            end_epoch: 0,
+            settled_through: 0,
+            released: false,
+            epochs_paid: 0,
+            epochs_missed: 0,
+            paid_to_owner: 0,
+            fees: 0,
+            refunded: 0,
+            bump: 0,
+            reserved: [0; 32],
+        };
+        let mut data = Vec::new();
+        hire.try_serialize(&mut data).unwrap();
+        assert_eq!(&data[HIRE_LEASE_OFFSET..][..32], lease.as_ref());
+        assert_eq!(&data[HIRE_DEVICE_OFFSET..][..32], device.as_ref());
+    }
 }

@@ -13,6 +13,8 @@ pub use anchor_lang::{AccountDeserialize, Discriminator};
 pub use solana_instruction::{AccountMeta, Instruction};
 
 pub mod amount;
+/// Epoch math, the same functions the programs execute (`programs/common`).
+pub use common::epoch;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod escrow;

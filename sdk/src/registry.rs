@@ -11,7 +11,6 @@ pub use registry::state::attestation::{ED25519_PROGRAM_ID, attestation_message};
 use registry::state::seeds;
 pub use registry::state::{
     Device, DeviceSpecs, DeviceStatus, EpochAttestation, FeeSchedule, NetworkConfig, UptimeRecord,
-    epoch_start,
 };
 
 use crate::{Instruction, Pubkey};

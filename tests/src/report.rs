@@ -648,7 +648,7 @@ pub fn markdown() -> String {
          A settlement that proposes a slash is over that budget (rows above); the budget\n  \
          predates slashing.\n\
          - A 128-bit division is a software loop on SBF (no native instruction), many times\n  \
-         the cost of a 64-bit one; `registry::math::mul_div` divides in 64 bits whenever the\n  \
+         the cost of a 64-bit one; `common::math::mul_div` divides in 64 bits whenever the\n  \
          product fits, which is what keeps `claim_rewards` (one division per epoch) within its\n  \
          budget. The emission schedule skips its fixed-point power when nothing decays.\n\
          - Every account whose PDA is derived with a search (`find_program_address`) costs\n  \

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::{ClientError, GpunetClient};
-use gpunet_sdk::registry::{self, Device, NetworkConfig};
+use gpunet_sdk::registry::{Device, NetworkConfig};
 
 pub struct Chain {
     pub client: GpunetClient,
@@ -87,7 +87,7 @@ impl Chain {
     /// When `epoch` starts (chain time).
     pub fn epoch_start(&self, epoch: u64) -> i64 {
         let n = self.network();
-        registry::epoch_start(
+        gpunet_sdk::epoch::epoch_start(
             n.epoch_anchor,
             n.epoch_anchor_timestamp,
             n.epoch_seconds,

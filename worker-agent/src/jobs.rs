@@ -158,7 +158,10 @@ async fn subscribe(
                         0,
                         <Hire as gpunet_sdk::Discriminator>::DISCRIMINATOR.to_vec(),
                     ),
-                    memcmp(40, agent.chain.device.to_bytes().to_vec()),
+                    memcmp(
+                        gpunet_sdk::escrow::HIRE_DEVICE_OFFSET as u64,
+                        agent.chain.device.to_bytes().to_vec(),
+                    ),
                 ],
                 ..Default::default()
             };

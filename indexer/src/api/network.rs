@@ -74,10 +74,16 @@ const TOTALS: &str = "SELECT
     (SELECT slot FROM ingest_cursor) AS indexed_slot,
     (SELECT finalized_slot FROM ingest_cursor) AS finalized_slot";
 
-/// The epoch running at unix time `now` by the network's epoch numbering.
+/// The epoch running at unix time `now` by the network's epoch numbering: the function the
+/// programs execute (`gpunet_sdk::epoch`), so the API and the chain agree at every boundary.
 pub(super) fn current_epoch(n: &NetworkRow, now: i64) -> Option<i64> {
-    (n.epoch_seconds > 0 && now >= n.epoch_anchor_timestamp)
-        .then(|| n.epoch_anchor + (now - n.epoch_anchor_timestamp) / n.epoch_seconds)
+    let epoch = gpunet_sdk::epoch::epoch_at(
+        u64::try_from(n.epoch_anchor).ok()?,
+        n.epoch_anchor_timestamp,
+        u32::try_from(n.epoch_seconds).ok()?,
+        now,
+    )?;
+    i64::try_from(epoch).ok()
 }
 
 pub(super) async fn stats(
@@ -270,4 +276,75 @@ pub(super) async fn epochs(
         "limit": limit,
         "offset": offset,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gpunet_sdk::Pubkey;
+    use gpunet_sdk::registry::{FeeSchedule, NetworkConfig};
+
+    #[test]
+    fn the_api_current_epoch_agrees_with_the_registry_at_every_boundary() {
+        // An epoch length changed once: epoch 12 is the anchor, from t = 10,000, 90 s each.
+        let (anchor, anchor_ts, seconds) = (12u64, 10_000i64, 90u32);
+        let config = NetworkConfig {
+            version: NetworkConfig::VERSION,
+            admin: Pubkey::new_unique(),
+            pending_admin: None,
+            payment_mint: Pubkey::new_unique(),
+            stake_mint: Pubkey::new_unique(),
+            treasury: Pubkey::new_unique(),
+            fees: FeeSchedule {
+                renter_fee_bps: 0,
+                supplier_fee_bps: 0,
+                inference_fee_bps: 0,
+            },
+            epoch_seconds: seconds,
+            epoch_anchor: anchor,
+            epoch_anchor_timestamp: anchor_ts,
+            genesis_timestamp: 0,
+            verifiers: vec![],
+            verifier_quorum: 0,
+            paused: false,
+            bump: 255,
+            reserved: [0; 64],
+        };
+        let row = NetworkRow {
+            address: vec![],
+            admin: vec![],
+            pending_admin: None,
+            payment_mint: vec![],
+            stake_mint: vec![],
+            treasury: vec![],
+            renter_fee_bps: 0,
+            supplier_fee_bps: 0,
+            inference_fee_bps: 0,
+            epoch_seconds: i64::from(seconds),
+            epoch_anchor: anchor as i64,
+            epoch_anchor_timestamp: anchor_ts,
+            genesis_timestamp: 0,
+            verifiers: 0,
+            verifier_quorum: 0,
+            paused: false,
+            slot: 0,
+            write_version: 0,
+            closed_slot: None,
+        };
+        // Each boundary, a second either side, and times before the anchor (still in the
+        // epoch that was running when the length changed).
+        let mut times = vec![anchor_ts - 1_000, anchor_ts - 1];
+        for k in 0..50 {
+            let boundary = anchor_ts + k * i64::from(seconds);
+            times.extend([boundary - 1, boundary, boundary + 1]);
+        }
+        for now in times {
+            let chain = config.epoch_at(now).unwrap();
+            assert_eq!(
+                current_epoch(&row, now),
+                Some(chain as i64),
+                "at t = {now} the registry says epoch {chain}"
+            );
+        }
+    }
 }

@@ -1,9 +1,9 @@
 //! Token movements out of a lease vault, signed by the lease PDA (deposits into it are
-//! plain `registry::tokens::transfer`s signed by the renter).
+//! plain `common::tokens::transfer`s signed by the renter).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, CloseAccount, Mint};
-use registry::tokens::transfer;
+use common::tokens::transfer;
 
 use crate::state::{Lease, seeds};
 

@@ -43,4 +43,18 @@ pub enum ProofError {
     WrongAccount,
     #[msg("arithmetic overflow")]
     Overflow,
+    #[msg("account is not the instructions sysvar")]
+    WrongInstructionsSysvar,
+    #[msg("instructions sysvar data is malformed")]
+    MalformedInstructions,
+}
+
+impl From<common::ed25519::SignatureError> for ProofError {
+    fn from(e: common::ed25519::SignatureError) -> Self {
+        use common::ed25519::SignatureError as S;
+        match e {
+            S::WrongInstructionsSysvar => ProofError::WrongInstructionsSysvar,
+            S::MalformedInstructions => ProofError::MalformedInstructions,
+        }
+    }
 }

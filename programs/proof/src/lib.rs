@@ -2,7 +2,8 @@
 //! inference receipts submitted by device agents. Records live in instruction data, never
 //! one account each; a per-device `ReceiptLog` keeps counters, totals and a hash chain
 //! over every batch, from which anyone can verify the records rebuilt from transactions.
-//! `lib.rs` only dispatches.
+//! `lib.rs` only dispatches; each instruction lives in `instructions/<instruction>.rs`,
+//! named after it.
 
 use anchor_lang::prelude::*;
 
@@ -17,33 +18,35 @@ use state::{InferenceTerms, ReceiptBatch};
 
 declare_id!("2cNaDZ74ncN3dB8gbK1Jw3pvRDA11ssJFXsUbfB5yUD7");
 
+common::security_txt!("gpunet proof");
+
 #[program]
 pub mod proof {
     use super::*;
 
     /// Registers a model: royalty, price per compute unit, metadata. Owner signs and pays.
     pub fn register_model(ctx: Context<RegisterModel>, args: RegisterModelArgs) -> Result<()> {
-        instructions::model_register::register_handler(ctx, args)
+        instructions::register_model::handler(ctx, args)
     }
 
     /// Changes a model's royalty, price or metadata. Owner only.
     pub fn update_model(ctx: Context<UpdateModel>, args: UpdateModelArgs) -> Result<()> {
-        instructions::model_register::update_handler(ctx, args)
+        instructions::update_model::handler(ctx, args)
     }
 
     /// Opens a prepaid inference session for a model with its authorising key.
     pub fn open_session(ctx: Context<OpenSession>, args: OpenSessionArgs) -> Result<()> {
-        instructions::session::open_handler(ctx, args)
+        instructions::open_session::handler(ctx, args)
     }
 
     /// Gives one epoch's notice before the session can be closed. Consumer only.
     pub fn request_close_session(ctx: Context<RequestCloseSession>) -> Result<()> {
-        instructions::session::request_close_handler(ctx)
+        instructions::request_close_session::handler(ctx)
     }
 
     /// Returns what is left and closes the session after the notice. Consumer only.
     pub fn close_session(ctx: Context<CloseSession>) -> Result<()> {
-        instructions::session::close_handler(ctx)
+        instructions::close_session::handler(ctx)
     }
 
     /// A batch of paid inference receipts, signed by the device's agent key.
@@ -52,7 +55,7 @@ pub mod proof {
         batch: ReceiptBatch,
         terms: InferenceTerms,
     ) -> Result<()> {
-        instructions::receipts_submit::inference_handler(ctx, batch, terms)
+        instructions::submit_inference_receipts::handler(ctx, batch, terms)
     }
 
     /// A batch of lease-job receipts for an active hire, signed by the agent key.
@@ -61,6 +64,6 @@ pub mod proof {
         batch: ReceiptBatch,
         model: Pubkey,
     ) -> Result<()> {
-        instructions::receipts_submit::job_handler(ctx, batch, model)
+        instructions::submit_job_receipts::handler(ctx, batch, model)
     }
 }

@@ -66,3 +66,13 @@ pub enum RegistryError {
     #[msg("instructions sysvar data is malformed")]
     MalformedInstructions,
 }
+
+impl From<common::ed25519::SignatureError> for RegistryError {
+    fn from(e: common::ed25519::SignatureError) -> Self {
+        use common::ed25519::SignatureError as S;
+        match e {
+            S::WrongInstructionsSysvar => RegistryError::WrongInstructionsSysvar,
+            S::MalformedInstructions => RegistryError::MalformedInstructions,
+        }
+    }
+}

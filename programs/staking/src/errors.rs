@@ -63,4 +63,18 @@ pub enum StakingError {
     WrongAccount,
     #[msg("arithmetic overflow")]
     Overflow,
+    #[msg("account is not the instructions sysvar")]
+    WrongInstructionsSysvar,
+    #[msg("instructions sysvar data is malformed")]
+    MalformedInstructions,
+}
+
+impl From<common::ed25519::SignatureError> for StakingError {
+    fn from(e: common::ed25519::SignatureError) -> Self {
+        use common::ed25519::SignatureError as S;
+        match e {
+            S::WrongInstructionsSysvar => StakingError::WrongInstructionsSysvar,
+            S::MalformedInstructions => StakingError::MalformedInstructions,
+        }
+    }
 }

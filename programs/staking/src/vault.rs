@@ -1,9 +1,9 @@
 //! Token movements out of staking's vaults, all owned by the config PDA (deposits into
-//! them are plain `registry::tokens::transfer`s signed by the depositor).
+//! them are plain `common::tokens::transfer`s signed by the depositor).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::Mint;
-use registry::tokens::transfer;
+use common::tokens::transfer;
 
 use crate::state::{StakingConfig, seeds};
 

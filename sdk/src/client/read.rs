@@ -16,10 +16,6 @@ use crate::proof::{self, Model, ReceiptLog, Session, SessionPayee};
 use crate::registry::{self, Device, NetworkConfig};
 use crate::staking::{self, EpochRewards, Slash, StakeAccount, StakingConfig};
 
-/// Where a `Hire` account's `lease` and `device` fields start (after the discriminator).
-const HIRE_LEASE_OFFSET: usize = 8;
-const HIRE_DEVICE_OFFSET: usize = 8 + 32;
-
 /// An account as stored: balance, owning program and data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawAccount {
@@ -186,7 +182,7 @@ impl GpunetClient {
     /// Every hire of `lease` (address and account), found by the hire's `lease` field,
     /// ordered by device.
     pub async fn hires_of(&self, lease: &Pubkey) -> Result<Vec<(Pubkey, Hire)>> {
-        let mut hires = self.hires_where(HIRE_LEASE_OFFSET, lease).await?;
+        let mut hires = self.hires_where(escrow::HIRE_LEASE_OFFSET, lease).await?;
         hires.sort_by_key(|(_, hire)| hire.device.to_bytes());
         Ok(hires)
     }
@@ -194,7 +190,7 @@ impl GpunetClient {
     /// Every hire of `device` in any lease (address and account), found by the hire's
     /// `device` field, oldest first (by start epoch): what a device's agent watches.
     pub async fn hires_of_device(&self, device: &Pubkey) -> Result<Vec<(Pubkey, Hire)>> {
-        let mut hires = self.hires_where(HIRE_DEVICE_OFFSET, device).await?;
+        let mut hires = self.hires_where(escrow::HIRE_DEVICE_OFFSET, device).await?;
         hires.sort_by_key(|(address, hire)| (hire.start_epoch, address.to_bytes()));
         Ok(hires)
     }

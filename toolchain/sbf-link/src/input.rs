@@ -274,7 +274,9 @@ pub(crate) fn read(data: &[u8]) -> Result<InputObject, RelinkError> {
 /// Names are consulted only where flags cannot tell: `.data.rel.ro*` is flagged
 /// writable by LLVM (it is written by a dynamic loader before RELRO protection), but
 /// on Solana nothing ever writes it after our load-time relocation, so it is read-only
-/// data; `.eh_frame` is allocated but useless without an unwinder.
+/// data; so is `.security.txt`, where `solana-security-txt` puts a program's contact (an
+/// immutable `static &str`, writable-flagged only for its relocated pointer); `.eh_frame`
+/// is allocated but useless without an unwinder.
 fn classify(name: &str, flags: elf::SectionFlags) -> SectionKind {
     if name == ".eh_frame" || name == ".eh_frame_hdr" || name.starts_with(".eh_frame.") {
         SectionKind::Dropped
@@ -283,7 +285,7 @@ fn classify(name: &str, flags: elf::SectionFlags) -> SectionKind {
     } else if flags.contains(elf::SHF_TLS) {
         SectionKind::Writable
     } else if flags.contains(elf::SHF_WRITE) {
-        if name == ".data.rel.ro" || name.starts_with(".data.rel.ro.") {
+        if name == ".data.rel.ro" || name.starts_with(".data.rel.ro.") || name == ".security.txt" {
             SectionKind::ReadOnly
         } else {
             SectionKind::Writable

@@ -376,6 +376,12 @@ fn rodata_strings_are_logged_through_a_syscall() {
 }
 
 #[test]
+fn a_security_txt_section_is_read_only_data_with_its_pointer_relocated() {
+    let so = relink_fixture("security_txt", &[]);
+    assert_eq!(run(&so, &[0; 8]), ok(0, &["BEGIN\0name\0END\0"]));
+}
+
+#[test]
 fn rodata_strings_in_separate_sections() {
     let so = relink_fixture("log", &["-data-sections", "-function-sections"]);
     assert_eq!(run(&so, &[0; 8]), ok(0, &["hello, solana!", "orl"]));

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use registry::math::mul_div;
+use common::math::mul_div;
 use registry::state::{EpochAttestation, UptimeRecord};
 
 use crate::constants::{BPS, MAX_SETTLE_EPOCHS, SECONDS_PER_HOUR};
@@ -61,6 +61,8 @@ impl EpochTerms {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Hire {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub lease: Pubkey,
     pub device: Pubkey,
     /// The device's owner wallet, paid for attested epochs.
@@ -81,6 +83,13 @@ pub struct Hire {
     pub fees: u64,
     pub refunded: u64,
     pub bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 32],
+}
+
+impl Hire {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 /// What `settle_hire` would do now: the read-only "settleable now" view.
@@ -173,6 +182,7 @@ mod tests {
 
     fn hire(start: u64, end: u64, terms: EpochTerms) -> Hire {
         Hire {
+            version: Hire::VERSION,
             lease: Pubkey::new_unique(),
             device: Pubkey::new_unique(),
             owner: Pubkey::new_unique(),
@@ -189,6 +199,7 @@ mod tests {
             fees: 0,
             refunded: 0,
             bump: 255,
+            reserved: [0; 32],
         }
     }
 

@@ -8,6 +8,8 @@ use crate::errors::EscrowError;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Lease {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub renter: Pubkey,
     pub lease_id: u64,
     #[max_len(MAX_NAME_LEN)]
@@ -33,6 +35,13 @@ pub struct Lease {
     pub totals: LeaseTotals,
     pub bump: u8,
     pub vault_bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 32],
+}
+
+impl Lease {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 #[derive(

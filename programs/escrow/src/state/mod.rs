@@ -1,8 +1,8 @@
+pub mod device_lock;
 pub mod hire;
 pub mod lease;
-pub mod lock;
 pub mod seeds;
 
+pub use device_lock::*;
 pub use hire::*;
 pub use lease::*;
-pub use lock::*;

@@ -7,6 +7,8 @@ use crate::errors::ProofError;
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Model {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub owner: Pubkey,
     pub model_id: u64,
     /// Share of every inference payment for the model owner.
@@ -17,6 +19,13 @@ pub struct Model {
     pub metadata_uri: String,
     pub metadata_hash: [u8; 32],
     pub bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 32],
+}
+
+impl Model {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 pub fn validate_model(royalty_bps: u16, uri: &str) -> Result<()> {

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use registry::math::mul_div;
+use common::math::mul_div;
 
 use crate::constants::BPS;
 use crate::errors::ProofError;
@@ -88,22 +88,6 @@ impl Split {
         self.fee = add(self.fee, other.fee)?;
         Ok(())
     }
-}
-
-/// Per device, PDA `["receipts", device]`: counters, totals and the head of a hash chain
-/// over every batch, so that anyone can rebuild every record from the transactions and
-/// check it against this account.
-#[account]
-#[derive(InitSpace, Debug)]
-pub struct ReceiptLog {
-    pub device: Pubkey,
-    /// Records so far; the next batch starts at this sequence number.
-    pub count: u64,
-    pub compute_units: u64,
-    pub totals: Split,
-    /// `chain_next(previous head, batch context, batch)` after every batch; zero at first.
-    pub head: [u8; 32],
-    pub bump: u8,
 }
 
 /// The chain step for one batch: `sha256(head ‖ device ‖ kind ‖ reference ‖ model ‖

@@ -67,6 +67,8 @@ pub enum DeviceStatus {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Device {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     /// Cold wallet: owns stake and earnings, changes specs, price and status.
     pub owner: Pubkey,
     pub device_id: u64,
@@ -81,6 +83,13 @@ pub struct Device {
     pub registered_at: i64,
     pub uptime: UptimeRecord,
     pub bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 32],
+}
+
+impl Device {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 /// Attestations of a device: which recent epochs were attested, counters and score.

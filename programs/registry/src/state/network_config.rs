@@ -31,6 +31,8 @@ impl FeeSchedule {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct NetworkConfig {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub admin: Pubkey,
     /// Set by `update_config`, confirmed by `accept_admin` (two steps, so a typo cannot
     /// hand the network to a key nobody holds).
@@ -59,17 +61,36 @@ pub struct NetworkConfig {
     /// When set, no new leases, hires or registrations are accepted.
     pub paused: bool,
     pub bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 64],
+}
+
+impl NetworkConfig {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 impl NetworkConfig {
     /// The epoch that contains unix time `now`.
     pub fn epoch_at(&self, now: i64) -> Result<u64> {
-        epoch_at(
+        common::epoch::epoch_at(
             self.epoch_anchor,
             self.epoch_anchor_timestamp,
             self.epoch_seconds,
             now,
         )
+        .ok_or_else(|| error!(RegistryError::Overflow))
+    }
+
+    /// The start time of `epoch` (which must not precede the anchor).
+    pub fn epoch_start(&self, epoch: u64) -> Result<i64> {
+        common::epoch::epoch_start(
+            self.epoch_anchor,
+            self.epoch_anchor_timestamp,
+            self.epoch_seconds,
+            epoch,
+        )
+        .ok_or_else(|| error!(RegistryError::Overflow))
     }
 
     /// Changes the epoch length from the next epoch boundary on.
@@ -79,12 +100,7 @@ impl NetworkConfig {
             .epoch_at(now)?
             .checked_add(1)
             .ok_or(RegistryError::Overflow)?;
-        let next_start = epoch_start(
-            self.epoch_anchor,
-            self.epoch_anchor_timestamp,
-            self.epoch_seconds,
-            next,
-        )?;
+        let next_start = self.epoch_start(next)?;
         self.epoch_anchor = next;
         self.epoch_anchor_timestamp = next_start;
         self.epoch_seconds = epoch_seconds;
@@ -122,34 +138,13 @@ pub fn validate_verifiers(verifiers: &[Pubkey], quorum: u8) -> Result<()> {
     Ok(())
 }
 
-/// Epoch containing `now`, given that epoch `anchor` starts at `anchor_ts` and lasts
-/// `seconds`. Times before the anchor belong to the epoch just before it: the anchor is
-/// only ever set to the next boundary, so such a time is in the epoch still running.
-pub fn epoch_at(anchor: u64, anchor_ts: i64, seconds: u32, now: i64) -> Result<u64> {
-    if now < anchor_ts {
-        return anchor.checked_sub(1).ok_or(error!(RegistryError::Overflow));
-    }
-    let elapsed = now.checked_sub(anchor_ts).ok_or(RegistryError::Overflow)? as u64;
-    let epochs = elapsed / u64::from(seconds.max(1));
-    Ok(anchor.checked_add(epochs).ok_or(RegistryError::Overflow)?)
-}
-
-/// Start time of `epoch` (which must not precede `anchor`).
-pub fn epoch_start(anchor: u64, anchor_ts: i64, seconds: u32, epoch: u64) -> Result<i64> {
-    let since_anchor = epoch.checked_sub(anchor).ok_or(RegistryError::Overflow)?;
-    let offset = u128::from(since_anchor) * u128::from(seconds);
-    let offset = i64::try_from(offset).map_err(|_| RegistryError::Overflow)?;
-    Ok(anchor_ts
-        .checked_add(offset)
-        .ok_or(RegistryError::Overflow)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn config(seconds: u32, genesis: i64) -> NetworkConfig {
         NetworkConfig {
+            version: NetworkConfig::VERSION,
             admin: Pubkey::new_unique(),
             pending_admin: None,
             payment_mint: Pubkey::new_unique(),
@@ -168,6 +163,7 @@ mod tests {
             verifier_quorum: 0,
             paused: false,
             bump: 255,
+            reserved: [0; 64],
         }
     }
 

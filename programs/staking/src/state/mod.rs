@@ -1,6 +1,10 @@
-pub mod config;
+pub mod epoch_rewards;
 pub mod seeds;
-pub mod stake;
+pub mod slash;
+pub mod stake_account;
+pub mod staking_config;
 
-pub use config::*;
-pub use stake::*;
+pub use epoch_rewards::*;
+pub use slash::*;
+pub use stake_account::*;
+pub use staking_config::*;

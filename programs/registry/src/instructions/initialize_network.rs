@@ -87,6 +87,7 @@ pub fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkArgs) -> 
 
     let config = &mut ctx.accounts.config;
     config.set_inner(NetworkConfig {
+        version: NetworkConfig::VERSION,
         admin: ctx.accounts.admin.key(),
         pending_admin: None,
         payment_mint: ctx.accounts.payment_mint.key(),
@@ -101,6 +102,7 @@ pub fn handler(ctx: Context<InitializeNetwork>, args: InitializeNetworkArgs) -> 
         verifier_quorum: args.verifier_quorum,
         paused: false,
         bump: ctx.bumps.config,
+        reserved: [0; 64],
     });
 
     emit!(NetworkInitialized {

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use registry::math::mul_div;
+use common::math::mul_div;
 use registry::state::DeviceSpecs;
 
 use crate::constants::{BPS, MAX_MULTIPLIERS};
@@ -68,6 +68,8 @@ pub struct SlashPolicy {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct StakingConfig {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub stake_mint: Pubkey,
     /// Minimum stake per plain GPU, in stake-mint base units.
     pub base_stake_per_gpu: u64,
@@ -88,6 +90,13 @@ pub struct StakingConfig {
     pub allocated: u64,
     pub bump: u8,
     pub emission_vault_bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 64],
+}
+
+impl StakingConfig {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
 }
 
 /// Every tunable parameter, validated together.

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use common::tokens::transfer;
 use registry::state::{Device, DeviceStatus, NetworkConfig};
-use registry::tokens::transfer;
 
 use crate::errors::EscrowError;
 use crate::events::HireExtended;

@@ -48,6 +48,7 @@ pub fn handler(ctx: Context<InitializeStaking>, params: StakingParams) -> Result
     let config = &mut ctx.accounts.config;
     config.stake_mint = ctx.accounts.stake_mint.key();
     config.allocated = 0;
+    config.version = StakingConfig::VERSION;
     config.bump = ctx.bumps.config;
     config.emission_vault_bump = ctx.bumps.emission_vault;
     config.apply(params.clone());

@@ -72,6 +72,7 @@ pub fn handler(ctx: Context<CreateLease>, args: CreateLeaseArgs) -> Result<()> {
     let payment_mint = ctx.accounts.payment_mint.key();
     let lease = &mut ctx.accounts.lease;
     lease.set_inner(Lease {
+        version: Lease::VERSION,
         renter,
         lease_id: args.lease_id,
         name: args.name.clone(),
@@ -86,6 +87,7 @@ pub fn handler(ctx: Context<CreateLease>, args: CreateLeaseArgs) -> Result<()> {
         totals: LeaseTotals::default(),
         bump: ctx.bumps.lease,
         vault_bump: ctx.bumps.vault,
+        reserved: [0; 32],
     });
     let lease_key = lease.key();
     emit_cpi!(LeaseCreated {

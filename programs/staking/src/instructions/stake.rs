@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use common::tokens::transfer;
 use registry::state::Device;
-use registry::tokens::transfer;
 
 use crate::errors::StakingError;
 use crate::events::Staked;
@@ -72,6 +72,7 @@ pub fn handler(ctx: Context<Stake>, amount: u64) -> Result<()> {
     if stake.device == Pubkey::default() {
         stake.device = device;
         stake.owner = owner;
+        stake.version = StakeAccount::VERSION;
         stake.bump = ctx.bumps.stake;
         stake.vault_bump = ctx.bumps.stake_vault;
     }

@@ -2,8 +2,9 @@ use anchor_lang::prelude::*;
 
 use crate::errors::RegistryError;
 use crate::events::UptimeAttested;
-use crate::state::attestation::{attestation_message, count_verifier_signatures};
+use crate::state::attestation::attestation_message;
 use crate::state::{Device, DeviceStatus, NetworkConfig, max_uptime_minutes, uptime_bps};
+use common::ed25519::count_signers;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct AttestUptimeArgs {
@@ -60,11 +61,12 @@ pub fn handler(ctx: Context<AttestUptime>, args: AttestUptimeArgs) -> Result<()>
             args.uptime_minutes,
             &args.pow_digest,
         );
-        let signed = count_verifier_signatures(
+        let signed = count_signers(
             &ctx.accounts.instructions.to_account_info(),
             &config.verifiers,
             &message,
-        )?;
+        )
+        .map_err(RegistryError::from)?;
         require!(
             signed >= usize::from(config.verifier_quorum),
             RegistryError::VerifierQuorumNotMet

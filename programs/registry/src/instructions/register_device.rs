@@ -46,6 +46,7 @@ pub fn handler(ctx: Context<RegisterDevice>, args: RegisterDeviceArgs) -> Result
     let now = Clock::get()?.unix_timestamp;
     let device = &mut ctx.accounts.device;
     device.set_inner(Device {
+        version: Device::VERSION,
         owner,
         device_id: args.device_id,
         agent: args.agent,
@@ -56,6 +57,7 @@ pub fn handler(ctx: Context<RegisterDevice>, args: RegisterDeviceArgs) -> Result
         registered_at: now,
         uptime: UptimeRecord::default(),
         bump: ctx.bumps.device,
+        reserved: [0; 32],
     });
 
     emit!(DeviceRegistered {

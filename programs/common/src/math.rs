@@ -1,4 +1,4 @@
-//! Integer arithmetic shared by the gpunet programs.
+//! Integer arithmetic shared by the gpunet programs and the sdk.
 
 /// `a × b / c` rounded down, or `None` when `c` is zero or the result exceeds u64.
 ///

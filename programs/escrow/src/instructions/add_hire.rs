@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use common::tokens::transfer;
 use registry::state::{Device, DeviceStatus, NetworkConfig};
-use registry::tokens::transfer;
 use staking::state::{StakeAccount, StakingConfig};
 
 use crate::errors::EscrowError;
@@ -126,6 +126,7 @@ pub fn handler(ctx: Context<AddHire>, epochs: u64) -> Result<()> {
         device.price_per_gpu_hour,
     );
     ctx.accounts.hire.set_inner(Hire {
+        version: Hire::VERSION,
         lease: lease_key,
         device: device_key,
         owner,
@@ -142,12 +143,15 @@ pub fn handler(ctx: Context<AddHire>, epochs: u64) -> Result<()> {
         fees: 0,
         refunded: 0,
         bump: ctx.bumps.hire,
+        reserved: [0; 32],
     });
     ctx.accounts.lock.set_inner(DeviceLock {
+        version: DeviceLock::VERSION,
         device: device_key,
         lease: lease_key,
         hire: hire_key,
         bump: ctx.bumps.lock,
+        reserved: [0; 32],
     });
     let lease = &mut ctx.accounts.lease;
     lease.hires = lease.hires.checked_add(1).ok_or(EscrowError::Overflow)?;

@@ -75,6 +75,7 @@ pub fn handler(ctx: Context<RegisterWeight>, epoch: u64) -> Result<()> {
     if rewards.devices == 0 {
         rewards.epoch = epoch;
         rewards.emission = config.allocate(epoch);
+        rewards.version = EpochRewards::VERSION;
         rewards.bump = ctx.bumps.epoch_rewards;
     }
     rewards.total_weight = rewards

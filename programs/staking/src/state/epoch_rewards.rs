@@ -1,46 +1,14 @@
 use anchor_lang::prelude::*;
 
-use registry::math::mul_div;
-
-use crate::constants::MAX_PENDING_REWARDS;
-
-/// A registered, unclaimed epoch of a device: its weight in that epoch.
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PendingReward {
-    pub epoch: u64,
-    pub weight: u64,
-}
-
-/// A device's stake, PDA `["stake", device]`; tokens in `["stake_vault", device]`.
-#[account]
-#[derive(InitSpace, Debug)]
-pub struct StakeAccount {
-    pub device: Pubkey,
-    /// The device's owner wallet: stakes, unstakes, withdraws, receives rewards.
-    pub owner: Pubkey,
-    /// Counts towards the minimum stake.
-    pub active: u64,
-    /// Requested for withdrawal: no longer counts, still slashable.
-    pub cooling: u64,
-    /// When `cooling` can be withdrawn.
-    pub unlock_at: i64,
-    pub pending_slashes: u32,
-    pub pending_slash_amount: u64,
-    /// Slashes ever proposed; the next slash's id.
-    pub slashes_proposed: u64,
-    pub slashed_total: u64,
-    pub rewards_claimed: u64,
-    #[max_len(MAX_PENDING_REWARDS)]
-    pub pending_rewards: Vec<PendingReward>,
-    pub bump: u8,
-    pub vault_bump: u8,
-}
+use common::math::mul_div;
 
 /// One epoch's block rewards, PDA `["epoch_rewards", epoch]`, created by the first weight
 /// registered for it.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct EpochRewards {
+    /// The layout version (docs/accounts.md); the byte right after the discriminator.
+    pub version: u8,
     pub epoch: u64,
     /// Fixed when the account is created (schedule, cut by the cap).
     pub emission: u64,
@@ -49,17 +17,26 @@ pub struct EpochRewards {
     /// Paid out so far; never above `emission` (the rounding dust stays in the vault).
     pub claimed: u64,
     pub bump: u8,
+    /// Zero: room for the fields a later layout version adds (docs/accounts.md).
+    pub reserved: [u8; 32],
 }
 
-/// Byte offsets of `EpochRewards` fields in account data (after the 8-byte discriminator;
-/// borsh lays fixed-size fields out in order). `claim_rewards` reads and updates up to 48
-/// of these accounts, so it touches the few bytes it needs instead of decoding each one.
+impl EpochRewards {
+    /// The layout this program writes.
+    pub const VERSION: u8 = 1;
+}
+
+/// Byte offsets of `EpochRewards` fields in account data (after the 8-byte discriminator
+/// and the version byte; borsh lays fixed-size fields out in order). `claim_rewards` reads
+/// and updates up to 48 of these accounts, so it touches the few bytes it needs instead of
+/// decoding each one.
 mod epoch_rewards_layout {
-    pub const EPOCH: usize = 8;
-    pub const EMISSION: usize = 16;
-    pub const TOTAL_WEIGHT: usize = 24;
-    pub const CLAIMED: usize = 36;
-    pub const LEN: usize = 45;
+    // 8: the layout version (one byte).
+    pub const EPOCH: usize = 9;
+    pub const EMISSION: usize = 17;
+    pub const TOTAL_WEIGHT: usize = 25;
+    pub const CLAIMED: usize = 37;
+    pub const LEN: usize = 8 + 1 + 8 + 8 + 8 + 4 + 8 + 1 + 32;
 }
 
 /// The fields of an `EpochRewards` account that a claim needs, read in place.
@@ -136,12 +113,14 @@ mod tests {
     #[test]
     fn the_in_place_view_matches_the_borsh_layout() {
         let rewards = EpochRewards {
+            version: EpochRewards::VERSION,
             epoch: 0x0102_0304_0506_0708,
             emission: 4_566_000_000_000,
             total_weight: 170_000,
             devices: 3,
             claimed: 12_345,
             bump: 254,
+            reserved: [0; 32],
         };
         let mut data = Vec::new();
         rewards.try_serialize(&mut data).unwrap();
@@ -182,39 +161,4 @@ mod tests {
         let back = EpochRewards::try_deserialize(&mut &data[..]).unwrap();
         assert_eq!((back.claimed, back.devices, back.bump), (99, 3, 254));
     }
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlashStatus {
-    Pending,
-    Cancelled,
-    Finalized,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlashReason {
-    /// Hired epochs the device did not attest, proposed by escrow settlement.
-    MissedEpochs { count: u64 },
-    /// Fraud, proposed by the verifier quorum.
-    Fraud,
-}
-
-/// A proposed slash, PDA `["slash", stake, slash_id]`.
-#[account]
-#[derive(InitSpace, Debug)]
-pub struct Slash {
-    pub stake: Pubkey,
-    pub device: Pubkey,
-    pub slash_id: u64,
-    pub amount: u64,
-    pub reason: SlashReason,
-    /// Lease, hire or off-chain evidence this slash refers to.
-    pub evidence: [u8; 32],
-    /// Wallet that receives the renter share (the wronged renter), if any.
-    pub beneficiary: Option<Pubkey>,
-    pub proposed_at: i64,
-    pub status: SlashStatus,
-    /// Actually taken at finalisation (at most `amount`, at most what was staked).
-    pub taken: u64,
-    pub bump: u8,
 }

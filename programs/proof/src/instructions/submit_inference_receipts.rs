@@ -1,16 +1,13 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use escrow::state::Hire;
-use registry::state::attestation::for_each_signature;
+use common::ed25519::for_each_signature;
+use common::tokens::transfer;
 use registry::state::{Device, NetworkConfig};
-use registry::tokens::transfer;
 
-use crate::constants::MAX_BATCH;
 use crate::errors::ProofError;
-use crate::events::ReceiptsSubmitted;
 use crate::state::{
     InferenceTerms, Model, ReceiptBatch, ReceiptKind, ReceiptLog, Session, SessionPayee, Split,
-    chain_next, parse_voucher, seeds,
+    parse_voucher, seeds,
 };
 
 #[derive(Accounts)]
@@ -81,7 +78,7 @@ pub struct SubmitInferenceReceipts<'info> {
 /// and the worker's payout. The session's authoriser must have signed a voucher (an
 /// ed25519 instruction in the same transaction) for at least everything this device has
 /// been paid from the session, this batch included.
-pub fn inference_handler(
+pub fn handler(
     ctx: Context<SubmitInferenceReceipts>,
     batch: ReceiptBatch,
     terms: InferenceTerms,
@@ -115,7 +112,8 @@ pub fn inference_handler(
         {
             authorised = Some(authorised.map_or(cumulative, |best| best.max(cumulative)));
         }
-    })?;
+    })
+    .map_err(ProofError::from)?;
     let paid_after = a
         .payee
         .paid
@@ -155,6 +153,7 @@ pub fn inference_handler(
     if payee.session == Pubkey::default() {
         payee.session = session_key;
         payee.device = device_key;
+        payee.version = SessionPayee::VERSION;
         payee.bump = ctx.bumps.payee;
     }
     payee.paid = paid_after;
@@ -164,8 +163,7 @@ pub fn inference_handler(
         .checked_add(total.amount)
         .ok_or(ProofError::Overflow)?;
     let bump = ctx.bumps.receipt_log;
-    record(
-        &mut ctx.accounts.receipt_log,
+    let event = ctx.accounts.receipt_log.record(
         bump,
         device_key,
         ReceiptKind::Inference,
@@ -176,118 +174,7 @@ pub fn inference_handler(
         compute_units,
         total,
         now,
-    )
-}
-
-#[derive(Accounts)]
-pub struct SubmitJobReceipts<'info> {
-    pub network: Box<Account<'info, NetworkConfig>>,
-
-    #[account(has_one = agent @ ProofError::NotDeviceAgent)]
-    pub device: Box<Account<'info, Device>>,
-
-    #[account(mut)]
-    pub agent: Signer<'info>,
-
-    #[account(
-        init_if_needed,
-        payer = agent,
-        space = 8 + ReceiptLog::INIT_SPACE,
-        seeds = [seeds::RECEIPTS, device.key().as_ref()],
-        bump,
-    )]
-    pub receipt_log: Box<Account<'info, ReceiptLog>>,
-
-    /// The escrow `Hire` the work was done for (owner-checked by `Account`).
-    #[account(constraint = hire.device == device.key() @ ProofError::HireNotActive)]
-    pub hire: Box<Account<'info, Hire>>,
-
-    pub system_program: Program<'info, System>,
-}
-
-/// Records a batch of lease jobs done for an active hire of this device (paid through the
-/// lease; the records carry the compute used). `model` names what ran (or the default key).
-pub fn job_handler(
-    ctx: Context<SubmitJobReceipts>,
-    batch: ReceiptBatch,
-    model: Pubkey,
-) -> Result<()> {
-    let now = Clock::get()?.unix_timestamp;
-    let current = ctx.accounts.network.epoch_at(now)?;
-    let hire = &ctx.accounts.hire;
-    require!(
-        !hire.released && hire.start_epoch <= current && current < hire.end_epoch,
-        ProofError::HireNotActive
-    );
-    let compute_units = batch
-        .records
-        .iter()
-        .map(|r| u64::from(r.compute_units))
-        .sum();
-    let (device, hire_key) = (ctx.accounts.device.key(), hire.key());
-    let bump = ctx.bumps.receipt_log;
-    record(
-        &mut ctx.accounts.receipt_log,
-        bump,
-        device,
-        ReceiptKind::LeaseJob,
-        hire_key,
-        model,
-        &InferenceTerms::default(),
-        &batch,
-        compute_units,
-        Split::default(),
-        now,
-    )
-}
-
-/// Checks the batch continues the device's sequence, appends it to the log and the hash
-/// chain, and emits the summary.
-#[allow(clippy::too_many_arguments)]
-fn record(
-    log: &mut Account<ReceiptLog>,
-    bump: u8,
-    device: Pubkey,
-    kind: ReceiptKind,
-    reference: Pubkey,
-    model: Pubkey,
-    terms: &InferenceTerms,
-    batch: &ReceiptBatch,
-    compute_units: u64,
-    split: Split,
-    now: i64,
-) -> Result<()> {
-    let len = batch.records.len();
-    require!((1..=MAX_BATCH).contains(&len), ProofError::InvalidBatchSize);
-    if log.device == Pubkey::default() {
-        log.device = device;
-        log.bump = bump;
-    }
-    require!(batch.first_seq == log.count, ProofError::SeqMismatch);
-    for r in &batch.records {
-        let at = batch
-            .base_timestamp
-            .checked_add(i64::from(r.time_offset))
-            .ok_or(ProofError::Overflow)?;
-        require!(at <= now, ProofError::FutureTimestamp);
-    }
-    log.count += len as u64;
-    log.compute_units = log
-        .compute_units
-        .checked_add(compute_units)
-        .ok_or(ProofError::Overflow)?;
-    log.totals.add(&split)?;
-    log.head = chain_next(&log.head, &device, kind, &reference, &model, terms, batch);
-    emit!(ReceiptsSubmitted {
-        device,
-        kind,
-        reference,
-        model,
-        first_seq: batch.first_seq,
-        records: len as u32,
-        compute_units,
-        split,
-        head: log.head,
-    });
+    )?;
+    emit!(event);
     Ok(())
 }
