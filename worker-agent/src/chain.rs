@@ -86,14 +86,7 @@ impl Chain {
 
     /// When `epoch` starts (chain time).
     pub fn epoch_start(&self, epoch: u64) -> i64 {
-        let n = self.network();
-        gpunet_sdk::epoch::epoch_start(
-            n.epoch_anchor,
-            n.epoch_anchor_timestamp,
-            n.epoch_seconds,
-            epoch,
-        )
-        .unwrap_or(i64::MAX)
+        self.network().epoch_start(epoch).unwrap_or(i64::MAX)
     }
 
     /// The device account.

@@ -92,13 +92,9 @@ pub(crate) struct Due<'a> {
 
 /// The start time of `epoch` on the network's clock.
 pub fn epoch_start(config: &NetworkConfig, epoch: u64) -> Result<i64> {
-    crate::epoch::epoch_start(
-        config.epoch_anchor,
-        config.epoch_anchor_timestamp,
-        config.epoch_seconds,
-        epoch.max(config.epoch_anchor),
-    )
-    .ok_or_else(|| ClientError::Invalid(format!("start of epoch {epoch}: out of range")))
+    config
+        .epoch_start(epoch.max(config.epoch_anchor))
+        .map_err(|e| ClientError::Invalid(format!("start of epoch {epoch}: {e}")))
 }
 
 /// The name of the program error `error` carries, if the chain refused with one.
