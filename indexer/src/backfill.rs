@@ -99,9 +99,7 @@ fn row(owner: &Pubkey, slot: u64, keyed: RpcKeyedAccount) -> Result<AccountRow, 
     Ok(AccountRow {
         pubkey: pubkey.to_bytes().to_vec(),
         owner: owner.to_bytes().to_vec(),
-        kind: gpunet_sdk::account_kind(&data)
-            .unwrap_or("unknown")
-            .to_string(),
+        kind: crate::store::kind(owner.as_ref(), &data),
         slot: bigint("slot", slot)?,
         // The end-of-slot state: newer than any write of that slot the stream delivers.
         write_version: i64::MAX,

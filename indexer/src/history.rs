@@ -5,10 +5,8 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use gpunet_sdk::decode_event;
-use gpunet_sdk::escrow::HireSettled;
-use gpunet_sdk::registry::UptimeAttested;
-use gpunet_sdk::staking::{RewardsClaimed, SlashProposed, SlashReason, WeightRegistered};
+use gpunet_sdk::GpunetEvent;
+use gpunet_sdk::staking::SlashReason;
 
 use crate::schema::{device_epochs, settlements};
 use crate::store::{StoreError, bigint, key};
@@ -97,11 +95,11 @@ macro_rules! set_epoch {
 }
 
 fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), StoreError> {
-    match event.name {
-        "UptimeAttested" => {
-            let Some(e) = decode_event::<UptimeAttested>(&event.data) else {
-                return Ok(());
-            };
+    let Some(decoded) = GpunetEvent::decode(&event.program, &event.data) else {
+        return Ok(());
+    };
+    match decoded {
+        GpunetEvent::UptimeAttested(e) => {
             set_epoch!(
                 conn,
                 key(&e.device),
@@ -113,10 +111,7 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
                 attested_signature = &event.signature
             );
         }
-        "WeightRegistered" => {
-            let Some(e) = decode_event::<WeightRegistered>(&event.data) else {
-                return Ok(());
-            };
+        GpunetEvent::WeightRegistered(e) => {
             set_epoch!(
                 conn,
                 key(&e.device),
@@ -124,10 +119,7 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
                 weight = bigint("weight", e.weight)?
             );
         }
-        "RewardsClaimed" => {
-            let Some(e) = decode_event::<RewardsClaimed>(&event.data) else {
-                return Ok(());
-            };
+        GpunetEvent::RewardsClaimed(e) => {
             for (epoch, amount) in e.epochs.iter().zip(&e.amounts) {
                 set_epoch!(
                     conn,
@@ -137,10 +129,7 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
                 );
             }
         }
-        "HireSettled" => {
-            let Some(e) = decode_event::<HireSettled>(&event.data) else {
-                return Ok(());
-            };
+        GpunetEvent::HireSettled(e) => {
             let inserted = diesel::insert_into(settlements::table)
                 .values((
                     settlements::hire.eq(key(&e.hire)),
@@ -176,8 +165,13 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
             // equally (the program computes it as a per-epoch amount times the count).
             let per_epoch = all
                 .iter()
-                .filter(|other| other.signature == event.signature && other.name == "SlashProposed")
-                .filter_map(|other| decode_event::<SlashProposed>(&other.data))
+                .filter(|other| other.signature == event.signature)
+                .filter_map(
+                    |other| match GpunetEvent::decode(&other.program, &other.data) {
+                        Some(GpunetEvent::SlashProposed(s)) => Some(s),
+                        _ => None,
+                    },
+                )
                 .find_map(|s| match s.reason {
                     SlashReason::MissedEpochs { count } if s.device == e.device && count > 0 => {
                         Some(s.amount / count)

@@ -360,9 +360,7 @@ fn row(update: SubscribeUpdateAccount) -> Result<AccountRow, IngestError> {
         .account
         .ok_or_else(|| IngestError::Malformed("account update without account".into()))?;
     Ok(AccountRow {
-        kind: gpunet_sdk::account_kind(&info.data)
-            .unwrap_or("unknown")
-            .to_string(),
+        kind: crate::store::kind(&info.owner, &info.data),
         slot: bigint("slot", update.slot)?,
         write_version: bigint("write_version", info.write_version)?,
         lamports: bigint("lamports", info.lamports)?,

@@ -8,6 +8,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int8, Nullable};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use gpunet_sdk::{GpunetAccount, Pubkey};
+
 use crate::schema::{accounts, ingest_cursor};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -41,8 +43,29 @@ pub struct AccountRow {
     pub txn_signature: Option<Vec<u8>>,
 }
 
+impl AccountRow {
+    /// The gpunet account this row holds (`None` when it is none of them or does not
+    /// decode).
+    pub fn decoded(&self) -> Option<GpunetAccount> {
+        decoded(&self.owner, &self.data)
+    }
+}
+
+/// The account of `owner` (32 bytes) holding `data`, when it is one of ours.
+fn decoded(owner: &[u8], data: &[u8]) -> Option<GpunetAccount> {
+    GpunetAccount::decode(&Pubkey::try_from(owner).ok()?, data)
+}
+
+/// The `kind` column of an account of `owner` (32 bytes) holding `data`: the name of its
+/// type, or `unknown` when it is none of ours.
+pub fn kind(owner: &[u8], data: &[u8]) -> String {
+    decoded(owner, data)
+        .map_or("unknown", |account| account.name())
+        .to_string()
+}
+
 /// A 32-byte key as a BYTEA column value.
-pub fn key(k: &gpunet_sdk::Pubkey) -> Vec<u8> {
+pub fn key(k: &Pubkey) -> Vec<u8> {
     k.to_bytes().to_vec()
 }
 

@@ -149,7 +149,10 @@ impl TxView {
             .filter(|ix| ix.inner && gpunet_sdk::PROGRAM_IDS.contains(&ix.program))
             .filter_map(|ix| Some((ix.program, ix.data.strip_prefix(tag)?.to_vec())));
         cpi.chain(logged_events(&self.logs))
-            .filter_map(|(program, body)| Some((program, gpunet_sdk::event_kind(&body)?, body)))
+            .filter_map(|(program, body)| {
+                let name = gpunet_sdk::GpunetEvent::decode(&program, &body)?.name();
+                Some((program, name, body))
+            })
             .enumerate()
             .map(|(ordinal, (program, name, data))| Event {
                 signature: self.signature.clone(),

@@ -55,19 +55,18 @@ struct Chain {
 }
 
 async fn chain(rpc: &RpcClient) -> Chain {
-    use gpunet_sdk::decode_account as decode;
+    use gpunet_sdk::GpunetAccount;
     let mut chain = Chain::default();
     for program in gpunet_sdk::PROGRAM_IDS {
         for (key, account) in rpc.get_program_accounts(&program).await.unwrap() {
-            let data = &account.data;
-            match gpunet_sdk::account_kind(data) {
-                Some("Device") => chain.devices.push((key, decode(data).unwrap())),
-                Some("StakeAccount") => chain.stakes.push(decode(data).unwrap()),
-                Some("Lease") => chain.leases.push((key, decode(data).unwrap())),
-                Some("Hire") => chain.hires.push((key, decode(data).unwrap())),
-                Some("Slash") => chain.slashes.push(decode(data).unwrap()),
-                Some("EpochRewards") => chain.epochs.push(decode(data).unwrap()),
-                Some("Model") => chain.models.push((key, decode(data).unwrap())),
+            match GpunetAccount::decode(&account.owner, &account.data) {
+                Some(GpunetAccount::Device(d)) => chain.devices.push((key, d)),
+                Some(GpunetAccount::StakeAccount(s)) => chain.stakes.push(s),
+                Some(GpunetAccount::Lease(l)) => chain.leases.push((key, l)),
+                Some(GpunetAccount::Hire(h)) => chain.hires.push((key, h)),
+                Some(GpunetAccount::Slash(s)) => chain.slashes.push(s),
+                Some(GpunetAccount::EpochRewards(e)) => chain.epochs.push(e),
+                Some(GpunetAccount::Model(m)) => chain.models.push((key, m)),
                 _ => {}
             }
         }

@@ -17,6 +17,8 @@ pub mod amount;
 pub use common::epoch;
 #[cfg(feature = "client")]
 pub mod client;
+mod decode;
+pub use decode::{GpunetAccount, GpunetEvent};
 pub mod escrow;
 pub mod proof;
 pub mod registry;
@@ -79,37 +81,6 @@ pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor
     T::try_deserialize(&mut slice)
 }
 
-/// The Anchor type name of a gpunet program account, from its discriminator (`None` for
-/// data that is none of them).
-pub fn account_kind(data: &[u8]) -> Option<&'static str> {
-    use anchor_lang::Discriminator;
-    let kinds: [(&[u8], &str); 13] = [
-        (
-            crate::registry::NetworkConfig::DISCRIMINATOR,
-            "NetworkConfig",
-        ),
-        (crate::registry::Device::DISCRIMINATOR, "Device"),
-        (crate::escrow::Lease::DISCRIMINATOR, "Lease"),
-        (crate::escrow::Hire::DISCRIMINATOR, "Hire"),
-        (crate::escrow::DeviceLock::DISCRIMINATOR, "DeviceLock"),
-        (
-            crate::staking::StakingConfig::DISCRIMINATOR,
-            "StakingConfig",
-        ),
-        (crate::staking::StakeAccount::DISCRIMINATOR, "StakeAccount"),
-        (crate::staking::EpochRewards::DISCRIMINATOR, "EpochRewards"),
-        (crate::staking::Slash::DISCRIMINATOR, "Slash"),
-        (crate::proof::Model::DISCRIMINATOR, "Model"),
-        (crate::proof::Session::DISCRIMINATOR, "Session"),
-        (crate::proof::SessionPayee::DISCRIMINATOR, "SessionPayee"),
-        (crate::proof::ReceiptLog::DISCRIMINATOR, "ReceiptLog"),
-    ];
-    kinds
-        .iter()
-        .find(|(discriminator, _)| data.starts_with(discriminator))
-        .map(|(_, kind)| *kind)
-}
-
 /// Decodes an Anchor event of type `E` from either place programs put them: the data of
 /// an `emit_cpi!` self-invocation (event tag, discriminator, borsh) or the decoded payload
 /// of a `Program data:` log line written by `emit!` (discriminator, borsh). `None` when the
@@ -118,37 +89,5 @@ pub fn decode_event<E>(data: &[u8]) -> Option<E>
 where
     E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
 {
-    let data = data
-        .strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)
-        .unwrap_or(data);
-    let mut body = data.strip_prefix(E::DISCRIMINATOR)?;
-    E::deserialize(&mut body).ok()
-}
-
-/// The Anchor name of a gpunet event from its discriminator, in either place programs put
-/// events (see [`decode_event`]); `None` for data that is none of them.
-pub fn event_kind(data: &[u8]) -> Option<&'static str> {
-    let data = data
-        .strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)
-        .unwrap_or(data);
-    macro_rules! kinds {
-        ($($program:ident::{$($event:ident),+});+) => {
-            $($(
-                if data.starts_with(crate::$program::$event::DISCRIMINATOR) {
-                    return Some(stringify!($event));
-                }
-            )+)+
-        };
-    }
-    kinds!(
-        registry::{NetworkInitialized, ConfigUpdated, AdminTransferred, DeviceRegistered,
-            DeviceUpdated, DeviceStatusChanged, UptimeAttested};
-        staking::{StakingConfigured, Staked, UnstakeRequested, Withdrawn, WeightRegistered,
-            RewardsClaimed, SlashProposed, SlashCancelled, SlashFinalized};
-        escrow::{LeaseCreated, HireAdded, HireExtended, HireSettled, HireReleased,
-            LeaseTerminated, HireClosed, LeaseClosed};
-        proof::{ModelRegistered, ModelUpdated, SessionOpened, SessionCloseRequested,
-            SessionClosed, ReceiptsSubmitted}
-    );
-    None
+    decode::event(data)
 }

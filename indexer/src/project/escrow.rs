@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use gpunet_sdk::escrow::{Hire, Lease};
 
-use super::{decode, key};
+use super::key;
 use crate::schema::{hires, leases};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
@@ -34,11 +34,8 @@ pub struct LeaseRow {
 }
 
 impl LeaseRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(l) = decode::<Lease>(account, "Lease") else {
-            return Ok(None);
-        };
-        Ok(Some(LeaseRow {
+    pub fn of(account: &AccountRow, l: Lease) -> Result<Self, StoreError> {
+        Ok(LeaseRow {
             address: account.pubkey.clone(),
             renter: key(&l.renter),
             lease_id: bigint("lease_id", l.lease_id)?,
@@ -61,7 +58,7 @@ impl LeaseRow {
             write_version: account.write_version,
             closed_slot: None,
             job: l.job,
-        }))
+        })
     }
 }
 
@@ -92,11 +89,8 @@ pub struct HireRow {
 }
 
 impl HireRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(h) = decode::<Hire>(account, "Hire") else {
-            return Ok(None);
-        };
-        Ok(Some(HireRow {
+    pub fn of(account: &AccountRow, h: Hire) -> Result<Self, StoreError> {
+        Ok(HireRow {
             address: account.pubkey.clone(),
             lease: key(&h.lease),
             device: key(&h.device),
@@ -118,6 +112,6 @@ impl HireRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }

@@ -10,6 +10,7 @@ mod staking;
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use gpunet_sdk::GpunetAccount;
 
 pub use escrow::{HireRow, LeaseRow};
 pub use proof::{ModelRow, SessionRow};
@@ -58,29 +59,61 @@ macro_rules! mark_closed {
 /// stored row was just replaced or inserted, one per address. Returns how many projection
 /// rows were written.
 pub fn write(conn: &mut PgConnection, rows: &[&AccountRow]) -> Result<usize, StoreError> {
+    let mut network = Vec::new();
+    let mut devices = Vec::new();
+    let mut staking_config = Vec::new();
+    let mut stakes = Vec::new();
+    let mut epoch_rewards = Vec::new();
+    let mut slashes = Vec::new();
+    let mut leases = Vec::new();
+    let mut hires = Vec::new();
+    let mut models = Vec::new();
+    let mut sessions = Vec::new();
+    for &row in rows {
+        // An account that does not decode keeps its raw row and has no projection.
+        let Some(account) = row.decoded() else {
+            continue;
+        };
+        match account {
+            GpunetAccount::NetworkConfig(n) => network.push(NetworkRow::of(row, n)?),
+            GpunetAccount::Device(d) => devices.push(DeviceRow::of(row, d)?),
+            GpunetAccount::StakingConfig(c) => staking_config.push(StakingConfigRow::of(row, c)?),
+            GpunetAccount::StakeAccount(s) => stakes.push(StakeRow::of(row, s)?),
+            GpunetAccount::EpochRewards(e) => epoch_rewards.push(EpochRewardsRow::of(row, e)?),
+            GpunetAccount::Slash(s) => slashes.push(SlashRow::of(row, s)?),
+            GpunetAccount::Lease(l) => leases.push(LeaseRow::of(row, l)?),
+            GpunetAccount::Hire(h) => hires.push(HireRow::of(row, h)?),
+            GpunetAccount::Model(m) => models.push(ModelRow::of(row, m)?),
+            GpunetAccount::Session(s) => sessions.push(SessionRow::of(row, s)?),
+            // Kept as raw rows only: nothing reads them decoded.
+            GpunetAccount::DeviceLock(_)
+            | GpunetAccount::SessionPayee(_)
+            | GpunetAccount::ReceiptLog(_) => {}
+        }
+    }
     macro_rules! project {
-        ($row:ident, $table:ident) => {{
-            let decoded = rows
-                .iter()
-                .filter_map(|r| $row::of(r).transpose())
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            if decoded.is_empty() {
-                0
-            } else {
-                replace_rows!(conn, $table, &decoded)
-            }
+        ($($table:ident),+) => {{
+            let mut written = 0;
+            $(
+                if !$table.is_empty() {
+                    written += replace_rows!(conn, $table, &$table);
+                }
+            )+
+            written
         }};
     }
-    Ok(project!(NetworkRow, network)
-        + project!(DeviceRow, devices)
-        + project!(StakingConfigRow, staking_config)
-        + project!(StakeRow, stakes)
-        + project!(EpochRewardsRow, epoch_rewards)
-        + project!(SlashRow, slashes)
-        + project!(LeaseRow, leases)
-        + project!(HireRow, hires)
-        + project!(ModelRow, models)
-        + project!(SessionRow, sessions))
+    Ok(project!(
+        network,
+        devices,
+        staking_config,
+        stakes,
+        epoch_rewards,
+        slashes,
+        leases,
+        hires,
+        models,
+        sessions
+    ))
 }
 
 /// Records that `address` was closed by a transaction of `slot`: its account row goes (with
@@ -112,12 +145,4 @@ pub fn close(conn: &mut PgConnection, address: &[u8], slot: i64) -> Result<usize
         sessions
     );
     Ok(deleted + marked)
-}
-
-/// Decodes `account` as `T` when it is of `kind` (`None` otherwise, or when it does not
-/// decode: the raw row is kept either way).
-fn decode<T: gpunet_sdk::AccountDeserialize>(account: &AccountRow, kind: &str) -> Option<T> {
-    (account.kind == kind)
-        .then(|| gpunet_sdk::decode_account::<T>(&account.data).ok())
-        .flatten()
 }

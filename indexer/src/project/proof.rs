@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use gpunet_sdk::proof::{Model, Session};
 
-use super::{decode, key};
+use super::key;
 use crate::schema::{models, sessions};
 use crate::store::{AccountRow, StoreError, bigint};
 
@@ -24,11 +24,8 @@ pub struct ModelRow {
 }
 
 impl ModelRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(m) = decode::<Model>(account, "Model") else {
-            return Ok(None);
-        };
-        Ok(Some(ModelRow {
+    pub fn of(account: &AccountRow, m: Model) -> Result<Self, StoreError> {
+        Ok(ModelRow {
             address: account.pubkey.clone(),
             owner: key(&m.owner),
             model_id: bigint("model_id", m.model_id)?,
@@ -39,7 +36,7 @@ impl ModelRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }
 
@@ -62,11 +59,8 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(s) = decode::<Session>(account, "Session") else {
-            return Ok(None);
-        };
-        Ok(Some(SessionRow {
+    pub fn of(account: &AccountRow, s: Session) -> Result<Self, StoreError> {
+        Ok(SessionRow {
             address: account.pubkey.clone(),
             consumer: key(&s.consumer),
             session_id: bigint("session_id", s.session_id)?,
@@ -80,6 +74,6 @@ impl SessionRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use gpunet_sdk::registry::{Device, DeviceStatus, NetworkConfig};
 
-use super::{decode, key};
+use super::key;
 use crate::schema::{devices, network};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
@@ -32,11 +32,8 @@ pub struct NetworkRow {
 }
 
 impl NetworkRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(n) = decode::<NetworkConfig>(account, "NetworkConfig") else {
-            return Ok(None);
-        };
-        Ok(Some(NetworkRow {
+    pub fn of(account: &AccountRow, n: NetworkConfig) -> Result<Self, StoreError> {
+        Ok(NetworkRow {
             address: account.pubkey.clone(),
             admin: key(&n.admin),
             pending_admin: n.pending_admin.as_ref().map(key),
@@ -56,7 +53,7 @@ impl NetworkRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }
 
@@ -92,14 +89,9 @@ pub struct DeviceRow {
 }
 
 impl DeviceRow {
-    /// The row of `account`, `None` when it is not a device (or does not decode: the raw
-    /// row is kept either way).
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(device) = decode::<Device>(account, "Device") else {
-            return Ok(None);
-        };
+    pub fn of(account: &AccountRow, device: Device) -> Result<Self, StoreError> {
         let specs = device.specs;
-        Ok(Some(DeviceRow {
+        Ok(DeviceRow {
             address: account.pubkey.clone(),
             owner: key(&device.owner),
             device_id: bigint("device_id", device.device_id)?,
@@ -130,6 +122,6 @@ impl DeviceRow {
             reliability_bps: device.uptime.reliability_bps.into(),
             slot: account.slot,
             write_version: account.write_version,
-        }))
+        })
     }
 }

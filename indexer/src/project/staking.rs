@@ -5,7 +5,7 @@ use gpunet_sdk::staking::{
     EpochRewards, Slash, SlashReason, SlashStatus, StakeAccount, StakingConfig,
 };
 
-use super::{decode, key};
+use super::key;
 use crate::schema::{epoch_rewards, slashes, stakes, staking_config};
 use crate::store::{AccountRow, StoreError, bigint, int};
 
@@ -31,11 +31,8 @@ pub struct StakingConfigRow {
 }
 
 impl StakingConfigRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(c) = decode::<StakingConfig>(account, "StakingConfig") else {
-            return Ok(None);
-        };
-        Ok(Some(StakingConfigRow {
+    pub fn of(account: &AccountRow, c: StakingConfig) -> Result<Self, StoreError> {
+        Ok(StakingConfigRow {
             address: account.pubkey.clone(),
             stake_mint: key(&c.stake_mint),
             base_stake_per_gpu: bigint("base_stake_per_gpu", c.base_stake_per_gpu)?,
@@ -53,7 +50,7 @@ impl StakingConfigRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }
 
@@ -78,11 +75,8 @@ pub struct StakeRow {
 }
 
 impl StakeRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(s) = decode::<StakeAccount>(account, "StakeAccount") else {
-            return Ok(None);
-        };
-        Ok(Some(StakeRow {
+    pub fn of(account: &AccountRow, s: StakeAccount) -> Result<Self, StoreError> {
+        Ok(StakeRow {
             address: account.pubkey.clone(),
             device: key(&s.device),
             owner: key(&s.owner),
@@ -98,7 +92,7 @@ impl StakeRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }
 
@@ -117,11 +111,8 @@ pub struct EpochRewardsRow {
 }
 
 impl EpochRewardsRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(e) = decode::<EpochRewards>(account, "EpochRewards") else {
-            return Ok(None);
-        };
-        Ok(Some(EpochRewardsRow {
+    pub fn of(account: &AccountRow, e: EpochRewards) -> Result<Self, StoreError> {
+        Ok(EpochRewardsRow {
             address: account.pubkey.clone(),
             epoch: bigint("epoch", e.epoch)?,
             emission: bigint("emission", e.emission)?,
@@ -131,7 +122,7 @@ impl EpochRewardsRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }
 
@@ -156,17 +147,14 @@ pub struct SlashRow {
 }
 
 impl SlashRow {
-    pub fn of(account: &AccountRow) -> Result<Option<Self>, StoreError> {
-        let Some(s) = decode::<Slash>(account, "Slash") else {
-            return Ok(None);
-        };
+    pub fn of(account: &AccountRow, s: Slash) -> Result<Self, StoreError> {
         let (reason, missed_epochs) = match s.reason {
             SlashReason::MissedEpochs { count } => {
                 ("missed_epochs", Some(bigint("missed_epochs", count)?))
             }
             SlashReason::Fraud => ("fraud", None),
         };
-        Ok(Some(SlashRow {
+        Ok(SlashRow {
             address: account.pubkey.clone(),
             stake: key(&s.stake),
             device: key(&s.device),
@@ -187,6 +175,6 @@ impl SlashRow {
             slot: account.slot,
             write_version: account.write_version,
             closed_slot: None,
-        }))
+        })
     }
 }

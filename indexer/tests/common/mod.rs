@@ -136,7 +136,12 @@ pub fn db_state(url: &str) -> State {
 pub async fn until_in_sync(net: &Net, url: &str, models: usize) {
     until_state(&net.rpc, url, |db| {
         db.values()
-            .filter(|(_, data)| gpunet_sdk::account_kind(data) == Some("Model"))
+            .filter(|(_, data)| {
+                matches!(
+                    gpunet_sdk::GpunetAccount::decode(&gpunet_sdk::proof::PROGRAM_ID, data),
+                    Some(gpunet_sdk::GpunetAccount::Model(_))
+                )
+            })
             .count()
             >= models
     })
