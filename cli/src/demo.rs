@@ -19,6 +19,7 @@ use gpunet_sdk::escrow::{self, Hire};
 use gpunet_sdk::proof::{self, RegisterModelArgs};
 use gpunet_sdk::registry::{DeviceSpecs, NetworkConfig, RegisterDeviceArgs};
 use gpunet_sdk::staking::{self, StakingConfig};
+use gpunet_sdk::voucher::{self, Voucher};
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -155,7 +156,7 @@ struct Supplier {
     agent: Arc<GpunetClient>,
     agent_key: Keypair,
     /// The simulated hardware profile its agent runs with (agents mode).
-    profile: Option<gpunet_agent::hardware::HardwareOverrides>,
+    profile: Option<gpunet_agent_config::hardware::HardwareOverrides>,
     device: Pubkey,
     specs: DeviceSpecs,
     price: u64,
@@ -421,8 +422,8 @@ fn demo_specs(i: u64) -> (DeviceSpecs, u64) {
 
 /// The simulated machine of device `i` when real agents run: an 8-GPU H100 machine, then
 /// a 4-GPU A100 one, then a 2-GPU RTX 4090 one, in the tour's region.
-fn agent_profile(i: u64) -> gpunet_agent::hardware::HardwareOverrides {
-    gpunet_agent::hardware::HardwareOverrides {
+fn agent_profile(i: u64) -> gpunet_agent_config::hardware::HardwareOverrides {
+    gpunet_agent_config::hardware::HardwareOverrides {
         profile: Some(["h100x8", "a100x4", "rtx4090x2"][(i % 3) as usize].to_string()),
         down_mbps: Some(10_000),
         up_mbps: Some(10_000),
@@ -450,7 +451,7 @@ async fn register_supplier(
     let (mut specs, cents) = demo_specs(i);
     let profile = agents.then(|| agent_profile(i));
     if let Some(profile) = &profile {
-        specs = gpunet_agent::hardware::detect(profile)
+        specs = gpunet_agent_config::hardware::detect(profile)
             .map_err(CliError)?
             .specs;
     }
@@ -975,7 +976,7 @@ async fn serve_inferences(
     ];
     for prompt in prompts {
         let cumulative = charged + max_cost;
-        let voucher = gpunet_sdk::client::Voucher::sign(
+        let signed = Voucher::sign(
             &market.authorizer,
             &market.session,
             &supplier.device,
@@ -983,14 +984,8 @@ async fn serve_inferences(
         );
         let response = http
             .post(format!("{}/v1/inference", fleet.url(0)))
-            .header(
-                gpunet_agent::inference::SESSION_HEADER,
-                market.session.to_string(),
-            )
-            .header(
-                gpunet_agent::inference::VOUCHER_HEADER,
-                gpunet_agent::inference::voucher_header(cumulative, &voucher.signature),
-            )
+            .header(voucher::SESSION_HEADER, market.session.to_string())
+            .header(voucher::VOUCHER_HEADER, signed.header())
             .body(prompt)
             .send()
             .await
@@ -1003,8 +998,11 @@ async fn serve_inferences(
                 .and_then(|v| v.to_str().ok()?.parse().ok())
                 .unwrap_or(0)
         };
-        let (units, amount) = (header("x-gpunet-units"), header("x-gpunet-amount"));
-        let total = header("x-gpunet-charged");
+        let (units, amount) = (
+            header(voucher::UNITS_HEADER),
+            header(voucher::AMOUNT_HEADER),
+        );
+        let total = header(voucher::CHARGED_HEADER);
         let answer = response
             .text()
             .await

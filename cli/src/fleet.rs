@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gpunet_agent::config::{ModelConfig, Settings, Watch};
-use gpunet_agent::hardware::HardwareOverrides;
+use gpunet_agent_config::config::{ModelConfig, Settings, Watch};
+use gpunet_agent_config::hardware::HardwareOverrides;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::keyfile;
 use solana_keypair::Keypair;
@@ -47,7 +47,7 @@ pub fn agent_binary(explicit: Option<&Path>) -> Result<PathBuf> {
         .ok()
         .and_then(|exe| Some(exe.parent()?.join("gpunet-agent")))
         .filter(|p| p.is_file());
-    let on_path = || gpunet_agent::jobs::on_path("gpunet-agent");
+    let on_path = || gpunet_agent_config::on_path("gpunet-agent");
     sibling.or_else(on_path).ok_or_else(|| {
         CliError(
             "the tour with agents needs the gpunet-agent binary: build it (cargo build -p \
@@ -61,7 +61,7 @@ pub fn agent_binary(explicit: Option<&Path>) -> Result<PathBuf> {
 pub struct AgentSpec {
     pub device: Pubkey,
     pub key: Keypair,
-    /// The simulated hardware profile (see `gpunet_agent::hardware::PROFILES`).
+    /// The simulated hardware profile (see `gpunet_agent_config::hardware::PROFILES`).
     pub hardware: HardwareOverrides,
     /// Models it serves: (model address, inference command).
     pub models: Vec<(Pubkey, String)>,

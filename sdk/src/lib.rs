@@ -23,6 +23,8 @@ pub mod escrow;
 pub mod proof;
 pub mod registry;
 pub mod staking;
+#[cfg(feature = "client")]
+pub mod voucher;
 
 /// Lower-case hex of `bytes` (digests and hashes, as the CLI and the explorer API show
 /// them).

@@ -2,11 +2,11 @@
 //! and answers with what the model's command wrote, charging the session through a
 //! voucher the consumer signed.
 //!
-//! Request headers:
-//! - `x-gpunet-session`: the session address (its model must be one this agent serves);
-//! - `x-gpunet-voucher`: `<cumulative>:<signature>`, the session authoriser's ed25519
-//!   signature (base58) of the voucher message (session, device, cumulative): "this device
-//!   may have been paid up to `cumulative` from the session".
+//! The request's headers and the answer's are the voucher protocol of
+//! `gpunet_sdk::voucher`: the session address (its model must be one this agent serves)
+//! and `<cumulative>:<signature>`, the session authoriser's ed25519 signature (base58) of
+//! the voucher message (session, device, cumulative): "this device may have been paid up
+//! to `cumulative` from the session".
 //!
 //! A voucher is accepted when it verifies against the session's authoriser, is above the
 //! last voucher accepted for the session (a replay is refused), covers what was charged so
@@ -27,7 +27,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::ClientError;
-use gpunet_sdk::proof::{ReceiptKind, voucher_message};
+use gpunet_sdk::proof::ReceiptKind;
+use gpunet_sdk::voucher::{
+    AMOUNT_HEADER, CHARGED_HEADER, MAX_COST_HEADER, RECEIPT_HEADER, SESSION_HEADER, UNITS_HEADER,
+    VOUCHER_HEADER,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -37,8 +41,6 @@ use crate::chain::is_transient;
 use crate::metrics::Refusal;
 use crate::outbox::Receipt;
 
-pub const SESSION_HEADER: &str = "x-gpunet-session";
-pub const VOUCHER_HEADER: &str = "x-gpunet-voucher";
 /// The longest a model's command may run for one request.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 /// The largest request body passed to a model.
@@ -71,29 +73,6 @@ fn chain_error(agent: &Agent, e: ClientError) -> Response {
     }
 }
 
-/// A voucher header: `<cumulative>:<base58 signature>`.
-pub fn parse_voucher(text: &str) -> Result<(u64, [u8; 64]), String> {
-    let (cumulative, signature) = text
-        .split_once(':')
-        .ok_or("expected <cumulative>:<base58 signature>")?;
-    let cumulative = cumulative
-        .trim()
-        .parse()
-        .map_err(|e| format!("cumulative {cumulative:?}: {e}"))?;
-    let bytes = bs58::decode(signature.trim())
-        .into_vec()
-        .map_err(|e| format!("signature: {e}"))?;
-    let signature: [u8; 64] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("signature: {} bytes, expected 64", b.len()))?;
-    Ok((cumulative, signature))
-}
-
-/// The voucher header's value for `cumulative` signed with `signature`.
-pub fn voucher_header(cumulative: u64, signature: &[u8; 64]) -> String {
-    format!("{cumulative}:{}", bs58::encode(signature).into_string())
-}
-
 pub async fn serve(State(agent): State<Arc<Agent>>, headers: HeaderMap, body: Bytes) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let Some(session_text) = header(SESSION_HEADER) else {
@@ -123,7 +102,7 @@ pub async fn serve(State(agent): State<Arc<Agent>>, headers: HeaderMap, body: By
             ),
         );
     };
-    let (cumulative, signature) = match parse_voucher(voucher_text) {
+    let (cumulative, signature) = match gpunet_sdk::voucher::parse_header(voucher_text) {
         Ok(v) => v,
         Err(e) => {
             return refuse(
@@ -177,10 +156,13 @@ pub async fn serve(State(agent): State<Arc<Agent>>, headers: HeaderMap, body: By
             format!("session {session} is closing: no more inferences"),
         );
     }
-    let message = voucher_message(&session, &device, cumulative);
-    let verified =
-        solana_signature::Signature::from(signature).verify(account.authorizer.as_ref(), &message);
-    if !verified {
+    if !gpunet_sdk::voucher::verifies(
+        &account.authorizer,
+        &session,
+        &device,
+        cumulative,
+        &signature,
+    ) {
         return refuse(
             &agent,
             Refusal::Forged,
@@ -289,11 +271,11 @@ pub async fn serve(State(agent): State<Arc<Agent>>, headers: HeaderMap, body: By
     let mut response = (StatusCode::OK, output).into_response();
     let headers = response.headers_mut();
     for (name, value) in [
-        ("x-gpunet-receipt", id.to_string()),
-        ("x-gpunet-units", units.to_string()),
-        ("x-gpunet-amount", amount.to_string()),
-        ("x-gpunet-charged", total.to_string()),
-        ("x-gpunet-max-cost", max_cost.to_string()),
+        (RECEIPT_HEADER, id.to_string()),
+        (UNITS_HEADER, units.to_string()),
+        (AMOUNT_HEADER, amount.to_string()),
+        (CHARGED_HEADER, total.to_string()),
+        (MAX_COST_HEADER, max_cost.to_string()),
     ] {
         headers.insert(name, value.parse().expect("digits are a header value"));
     }
@@ -336,21 +318,6 @@ async fn run_model(command: &str, input: &[u8]) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn voucher_headers_round_trip_and_garbage_is_named() {
-        let signature = [7u8; 64];
-        let text = voucher_header(1234, &signature);
-        assert_eq!(parse_voucher(&text).unwrap(), (1234, signature));
-        assert!(parse_voucher("1234").unwrap_err().contains("expected"));
-        assert!(parse_voucher("x:abc").unwrap_err().contains("cumulative"));
-        assert!(parse_voucher("5:0OIl").unwrap_err().contains("signature"));
-        assert!(
-            parse_voucher("5:3yZe7d")
-                .unwrap_err()
-                .contains("expected 64")
-        );
-    }
 
     #[tokio::test]
     async fn a_model_reads_stdin_and_answers_on_stdout() {

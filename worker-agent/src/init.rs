@@ -5,6 +5,7 @@
 //! wallet to sign.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use gpunet_sdk::Pubkey;
@@ -57,7 +58,7 @@ pub async fn run(
     };
     let mut overrides = settings.hardware.clone().unwrap_or_default();
     if let Some(url) = &args.measure_bandwidth {
-        let mbps = hardware::measure_download(url).await?;
+        let mbps = measure_download(url).await?;
         overrides.down_mbps = Some(mbps);
         overrides.up_mbps.get_or_insert(mbps);
     }
@@ -284,6 +285,43 @@ fn unsigned_wire(tx: &Transaction) -> Vec<u8> {
     wire.extend(std::iter::repeat_n(0u8, 64 * signatures));
     wire.extend(message);
     wire
+}
+
+/// Measures download bandwidth (Mbit/s) by fetching `url` (at most 64 MiB, 20 s).
+pub async fn measure_download(url: &str) -> Result<u32, String> {
+    use futures::StreamExt;
+    const LIMIT: usize = 64 << 20;
+    let started = Instant::now();
+    let response = reqwest_client()?
+        .get(url)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+    let mut bytes = 0usize;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        bytes += chunk.map_err(|e| format!("reading {url}: {e}"))?.len();
+        if bytes >= LIMIT || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64().max(1e-3);
+    if bytes < 1 << 16 {
+        return Err(format!(
+            "{url} gave only {bytes} bytes: too little to measure bandwidth"
+        ));
+    }
+    Ok(((bytes as f64 * 8.0 / 1e6) / seconds)
+        .round()
+        .min(f64::from(u32::MAX)) as u32)
+}
+
+fn reqwest_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

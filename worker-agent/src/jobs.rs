@@ -30,7 +30,9 @@ use tokio::sync::watch;
 
 use crate::agent::{Agent, pause};
 use crate::config::Watch;
+
 use crate::outbox::Receipt;
+pub use gpunet_agent_config::on_path;
 
 /// A job the agent is running: how to stop it.
 struct Running {
@@ -524,13 +526,6 @@ fn container_runtime(agent: &Agent) -> Option<String> {
         .into_iter()
         .find_map(on_path)
         .map(|p| p.display().to_string())
-}
-
-/// The program `name` as the shell would find it on the PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@
 //! vouchers, and records every job report and inference as a receipt on chain through a
 //! durable outbox.
 
+pub use gpunet_agent_config::{config, hardware};
+
 pub mod agent;
 pub mod attest;
 pub mod benchmark;
 pub mod chain;
-pub mod config;
-pub mod hardware;
 pub mod http;
 pub mod inference;
 pub mod init;

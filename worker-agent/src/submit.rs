@@ -18,8 +18,7 @@ use crate::agent::{Agent, fault, pause};
 use crate::chain::{is_transient, program_error};
 use crate::outbox::{Batch, Group, OutboxError};
 
-/// The most receipts per batch (the proof program's limit; a transaction may hold fewer).
-pub const MAX_BATCH: usize = 32;
+pub use crate::config::MAX_BATCH;
 /// Refusals after which a batch is given up (its receipts are dropped and the sequence
 /// numbers reused): the hire or session it is for no longer takes receipts.
 const FINAL_REFUSALS: [&str; 5] = [

@@ -2,7 +2,6 @@
 //! (device agent).
 
 use solana_keypair::Keypair;
-use solana_signer::Signer;
 use solana_transaction::Signature;
 
 use super::due::{DUE_PATIENCE, Due, Step};
@@ -11,29 +10,10 @@ use crate::Instruction;
 use crate::Pubkey;
 use crate::proof::{
     self, InferencePayees, InferenceTerms, OpenSessionArgs, ReceiptBatch, RegisterModelArgs,
-    UpdateModelArgs, voucher_message,
+    UpdateModelArgs,
 };
 
-/// A session authoriser's cumulative voucher: `device` may have been paid up to
-/// `cumulative` from `session`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Voucher {
-    pub authorizer: Pubkey,
-    pub signature: [u8; 64],
-    pub cumulative: u64,
-}
-
-impl Voucher {
-    /// The voucher signed by `authorizer` (the key named when the session was opened).
-    pub fn sign(authorizer: &Keypair, session: &Pubkey, device: &Pubkey, cumulative: u64) -> Self {
-        let message = voucher_message(session, device, cumulative);
-        Voucher {
-            authorizer: authorizer.pubkey(),
-            signature: authorizer.sign_message(&message).into(),
-            cumulative,
-        }
-    }
-}
+pub use crate::voucher::Voucher;
 
 impl GpunetClient {
     /// `register_model` (owner = the client's wallet).

@@ -504,7 +504,7 @@ impl Inference {
     /// The voucher header for `cumulative`, signed by `signer` for `device`.
     pub fn voucher(&self, signer: &Keypair, device: &Pubkey, cumulative: u64) -> String {
         let voucher = gpunet_sdk::client::Voucher::sign(signer, &self.session, device, cumulative);
-        gpunet_agent::inference::voucher_header(cumulative, &voucher.signature)
+        voucher.header()
     }
 }
 

@@ -175,6 +175,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9100";
 /// 0.05 SOL: about 10,000 transactions' base fees.
 pub const DEFAULT_LOW_BALANCE: u64 = 50_000_000;
 pub const DEFAULT_MAX_UNITS: u32 = 1_000;
+/// The most receipts per batch (the proof program's limit; a transaction may hold fewer).
+pub const MAX_BATCH: usize = 32;
 
 impl Config {
     /// Resolves `settings` (all layers merged) for the agent whose files live in
@@ -229,12 +231,9 @@ impl Config {
                 max_units,
             });
         }
-        let batch_max = settings.batch_max.unwrap_or(crate::submit::MAX_BATCH);
-        if !(1..=crate::submit::MAX_BATCH).contains(&batch_max) {
-            return Err(format!(
-                "batch_max {batch_max}: must be 1..={}",
-                crate::submit::MAX_BATCH
-            ));
+        let batch_max = settings.batch_max.unwrap_or(MAX_BATCH);
+        if !(1..=MAX_BATCH).contains(&batch_max) {
+            return Err(format!("batch_max {batch_max}: must be 1..={}", MAX_BATCH));
         }
         Ok(Config {
             rpc_url: settings
@@ -286,7 +285,7 @@ pub fn parse_address(what: &str, text: &str) -> Result<Pubkey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::submit::MAX_BATCH;
+    use MAX_BATCH;
 
     fn base() -> Settings {
         Settings {

@@ -4,7 +4,6 @@
 //! (`profile`), so several agents on one box can stand for different hardware.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use gpunet_sdk::registry::{self, DeviceSpecs};
 use serde::{Deserialize, Serialize};
@@ -208,43 +207,6 @@ fn apply(specs: &mut DeviceSpecs, o: &HardwareOverrides) -> Result<(), String> {
         return Err(format!("gpu_count {}: must be 1..=1024", specs.gpu_count));
     }
     Ok(())
-}
-
-/// Measures download bandwidth (Mbit/s) by fetching `url` (at most 64 MiB, 20 s).
-pub async fn measure_download(url: &str) -> Result<u32, String> {
-    use futures::StreamExt;
-    const LIMIT: usize = 64 << 20;
-    let started = Instant::now();
-    let response = reqwest_client()?
-        .get(url)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("cannot fetch {url}: {e}"))?;
-    let mut bytes = 0usize;
-    let mut body = response.bytes_stream();
-    while let Some(chunk) = body.next().await {
-        bytes += chunk.map_err(|e| format!("reading {url}: {e}"))?.len();
-        if bytes >= LIMIT || started.elapsed() > Duration::from_secs(20) {
-            break;
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64().max(1e-3);
-    if bytes < 1 << 16 {
-        return Err(format!(
-            "{url} gave only {bytes} bytes: too little to measure bandwidth"
-        ));
-    }
-    Ok(((bytes as f64 * 8.0 / 1e6) / seconds)
-        .round()
-        .min(f64::from(u32::MAX)) as u32)
-}
-
-fn reqwest_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
