@@ -1,16 +1,64 @@
 //! `gpunet localnet`: the local chain, the network initialised on it, optionally the
 //! tour, then serve until Ctrl-C.
 
+use std::path::PathBuf;
+
+use clap::Args;
 use gpunet_localnet::{Localnet, LocalnetConfig, default_programs_dir};
 use gpunet_sdk::client::GpunetClient;
 use serde_json::{Value, json};
 use solana_signer::Signer;
 
-use crate::args::LocalnetArgs;
 use crate::demo::{self, DemoOptions};
 use crate::output::print_stdout;
-use crate::setup::{self, Defaults, Endpoints};
+use crate::setup::{self, Defaults, Endpoints, NetworkInitArgs};
 use crate::{CliError, Context, Result};
+
+#[derive(Debug, Args)]
+pub struct LocalnetArgs {
+    /// Address the servers bind
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// JSON-RPC port
+    #[arg(long, default_value_t = 8899)]
+    pub rpc_port: u16,
+    /// WebSocket (pubsub) port
+    #[arg(long, default_value_t = 8900)]
+    pub ws_port: u16,
+    /// Yellowstone gRPC port
+    #[arg(long, default_value_t = 10000)]
+    pub grpc_port: u16,
+    /// Recent slots of gRPC updates kept for `from_slot` replay
+    #[arg(long, default_value_t = 2000)]
+    pub replay_slots: u64,
+    /// Slot duration in milliseconds
+    #[arg(long, default_value_t = 400)]
+    pub slot_time_ms: u64,
+    /// Directory of the built programs (<name>.so) [default: target/deploy of this checkout]
+    #[arg(long)]
+    pub programs: Option<PathBuf>,
+    /// Start the chain only; do not initialise the network
+    #[arg(long)]
+    pub no_init: bool,
+    /// After start-up, run the tour (`gpunet demo`) against the chain
+    #[arg(long, conflicts_with = "no_init")]
+    pub demo: bool,
+    /// In the tour, run a real gpunet-agent per device (they keep attesting until Ctrl-C;
+    /// data under <state dir>/agents/) instead of scripting the agents
+    #[arg(long, requires = "demo")]
+    pub agents: bool,
+    /// The gpunet-agent binary [default: next to gpunet, else on the PATH]
+    #[arg(long, requires = "agents")]
+    pub agent_bin: Option<PathBuf>,
+    /// The agents' HTTP ports start here (agent i: 127.0.0.1:<port + i>)
+    #[arg(long, default_value_t = 9100)]
+    pub agent_port: u16,
+    /// The explorer API following this chain (shown by the tour under "where to look")
+    #[arg(long, env = "GPUNET_EXPLORER_URL")]
+    pub explorer_url: Option<String>,
+    #[command(flatten)]
+    pub network: NetworkInitArgs,
+}
 
 /// SOL airdropped to the authority: fees and rent for the set-up and the tour.
 const AUTHORITY_SOL: u64 = 1_000;

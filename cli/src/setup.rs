@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::{GpunetClient, NetworkInit};
 use gpunet_sdk::escrow;
@@ -11,10 +12,73 @@ use gpunet_sdk::staking::{EmissionSchedule, HardwareMultiplier, SlashPolicy, Sta
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::args::NetworkInitArgs;
+use crate::amount::Amount;
+use crate::keys::parse_pubkey;
 use crate::output::Output;
 use crate::state::{State, VerifierEntry};
 use crate::{CliError, Result, keys};
+
+/// The network parameters; unset values take the production defaults for `network init`
+/// and the local ones for `localnet` (short epochs, short cooldowns, dev verifiers).
+#[derive(Debug, Args)]
+pub struct NetworkInitArgs {
+    /// Where to write the created addresses (JSON)
+    #[arg(long, default_value = ".gpunet/localnet.json")]
+    pub state: PathBuf,
+    /// Payment mint [default: create a 6-decimal USDC-like mint, --keypair its authority]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub payment_mint: Option<Pubkey>,
+    /// Network-token mint [default: create a 9-decimal mint, --keypair its authority]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub stake_mint: Option<Pubkey>,
+    /// Epoch length in seconds [default: 3600; localnet: 4]
+    #[arg(long)]
+    pub epoch_seconds: Option<u32>,
+    /// Wallet receiving fees and slashes [default: --keypair's address]
+    #[arg(long, value_parser = parse_pubkey)]
+    pub treasury: Option<Pubkey>,
+    /// Renter fee, basis points of the price
+    #[arg(long, default_value_t = 25)]
+    pub renter_fee_bps: u16,
+    /// Supplier fee, basis points of the price
+    #[arg(long, default_value_t = 50)]
+    pub supplier_fee_bps: u16,
+    /// Inference fee, basis points of each payment
+    #[arg(long, default_value_t = 200)]
+    pub inference_fee_bps: u16,
+    /// A verifier's address (repeat for several)
+    #[arg(long = "verifier", value_parser = parse_pubkey)]
+    pub verifiers: Vec<Pubkey>,
+    /// Generate this many development verifier keys into `verifiers/` next to the state
+    /// file, written once the network is initialised [localnet: 3]
+    #[arg(long)]
+    pub generate_verifiers: Option<u8>,
+    /// Verifier signatures required per attestation [default: a majority of the verifiers;
+    /// 0 without verifiers]
+    #[arg(long)]
+    pub quorum: Option<u8>,
+    /// Minimum stake per GPU of multiplier 1×, in network tokens
+    #[arg(long, default_value = "200")]
+    pub base_stake_per_gpu: Amount,
+    /// Block rewards per epoch, in network tokens
+    #[arg(long, default_value = "4566")]
+    pub emission_per_epoch: Amount,
+    /// Network tokens minted into the emission vault (only when the stake mint is created
+    /// here)
+    #[arg(long, default_value = "1000000")]
+    pub fund_emission: Amount,
+    /// Epochs after an epoch's end during which its reward weight may still be registered
+    /// [default: 2; localnet: 1]
+    #[arg(long)]
+    pub grace_epochs: Option<u32>,
+    /// Unstake cooldown in seconds [default: 14 days; localnet: 60]
+    #[arg(long)]
+    pub cooldown_seconds: Option<u32>,
+    /// Slash challenge window in seconds (shorter than the cooldown) [default: 3 days;
+    /// localnet: 30]
+    #[arg(long)]
+    pub challenge_window_seconds: Option<u32>,
+}
 
 /// USDC's decimals, for the payment mint created here.
 pub const PAYMENT_DECIMALS: u8 = 6;

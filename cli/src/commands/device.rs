@@ -1,5 +1,8 @@
 //! `gpunet device ...` and `gpunet stake ...`.
 
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::GpunetClient;
 use gpunet_sdk::registry::{
@@ -11,8 +14,201 @@ use solana_signer::Signer;
 
 use super::absent_if_not_found;
 use super::wallet::{tokens, usdc};
-use crate::args::{DeviceCommand, SpecArgs, StakeCommand};
+use crate::amount::Amount;
+use crate::args::AMOUNTS;
+use crate::keys::{parse_hash, parse_pubkey};
 use crate::{CliError, Context, Result, keys, signed, views};
+
+/// A device's hardware, as flags (all optional on update).
+#[derive(Debug, Args, Default)]
+pub struct SpecArgs {
+    /// GPU model code (0 = CPU only; the staking config maps codes to multipliers, e.g.
+    /// 100 = H100, weighs 4× on localnet)
+    #[arg(long)]
+    pub gpu_model: Option<u16>,
+    /// Number of GPUs (1..=1024) [register default: 1]
+    #[arg(long)]
+    pub gpus: Option<u16>,
+    /// Memory per GPU, MiB [register default: 24576]
+    #[arg(long)]
+    pub vram_mib: Option<u32>,
+    /// CPU cores [register default: 16]
+    #[arg(long)]
+    pub cpu_cores: Option<u16>,
+    /// RAM, MiB [register default: 65536]
+    #[arg(long)]
+    pub ram_mib: Option<u32>,
+    /// Download bandwidth, Mbit/s [register default: 1000]
+    #[arg(long)]
+    pub down_mbps: Option<u32>,
+    /// Upload bandwidth, Mbit/s [register default: 1000]
+    #[arg(long)]
+    pub up_mbps: Option<u32>,
+    /// Country, ISO 3166-1 alpha-2 [register default: US]
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Region code [register default: 0]
+    #[arg(long)]
+    pub region: Option<u16>,
+    /// Supplier group code [register default: 0]
+    #[arg(long)]
+    pub supplier_group: Option<u8>,
+    /// Security tier code [register default: 0]
+    #[arg(long)]
+    pub security_tier: Option<u8>,
+    /// Runs on renewable energy [register default: no]
+    #[arg(long, overrides_with = "no_green")]
+    pub green: bool,
+    /// Does not run on renewable energy (undoes --green on update)
+    #[arg(long, overrides_with = "green")]
+    pub no_green: bool,
+}
+
+impl SpecArgs {
+    /// `--green` / `--no-green` (the last one given), `None` when neither is.
+    pub fn green(&self) -> Option<bool> {
+        match (self.green, self.no_green) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Register a device (signed by its owner, --keypair, who pays the rent and is paid
+    /// for its work); prints the device address
+    #[command(after_help = AMOUNTS)]
+    Register {
+        /// Device number, chosen by the owner (one owner can run many devices)
+        #[arg(long)]
+        id: u64,
+        /// The agent key running on the machine (attests uptime, submits receipts)
+        #[arg(long, value_parser = parse_pubkey)]
+        agent: Pubkey,
+        /// Price per GPU-hour in USDC (2.5 = 2.5 USDC)
+        #[arg(long)]
+        price: Amount,
+        #[command(flatten)]
+        specs: SpecArgs,
+    },
+    /// Change a device's price, agent key or specs (owner)
+    #[command(after_help = AMOUNTS)]
+    Update {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// New price per GPU-hour in USDC (applies to new hires)
+        #[arg(long)]
+        price: Option<Amount>,
+        /// New agent key (the old one can no longer attest)
+        #[arg(long, value_parser = parse_pubkey)]
+        agent: Option<Pubkey>,
+        #[command(flatten)]
+        specs: SpecArgs,
+    },
+    /// Pause a device: it keeps its hires and attests, but takes no new hire (owner)
+    Pause {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Make a paused device hireable again (owner)
+    Resume {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Retire a device for good (owner)
+    Retire {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Attest an epoch of uptime (signed by the device's agent key, --keypair), with the
+    /// verifiers' co-signatures when the network requires a quorum
+    Attest {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Epoch to attest (the current or the previous one) [default: current]
+        #[arg(long)]
+        epoch: Option<u64>,
+        /// Minutes of uptime in the epoch [default: the whole epoch]
+        #[arg(long)]
+        uptime_minutes: Option<u16>,
+        /// Proof-of-work benchmark digest, 64 hex digits [default: zeros]
+        #[arg(long, value_parser = parse_hash)]
+        pow_digest: Option<[u8; 32]>,
+        /// A verifier's keypair file that co-signs (repeat to reach the quorum)
+        #[arg(long = "verifier-keypair")]
+        verifier_keypairs: Vec<PathBuf>,
+        /// Also register the epoch's block-reward weight in the same transaction
+        #[arg(long)]
+        register_weight: bool,
+    },
+    /// Show a device (specs, price, status, uptime) and its stake
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StakeCommand {
+    /// Stake network tokens for a device from the owner's token account (owner)
+    #[command(after_help = AMOUNTS)]
+    Deposit {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Network tokens (200 = 200 tokens)
+        amount: Amount,
+    },
+    /// Start unstaking: the amount stops counting now and cools down (owner)
+    #[command(after_help = AMOUNTS)]
+    Unstake {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Network tokens to unstake (200 = 200 tokens)
+        amount: Amount,
+    },
+    /// Withdraw the cooled-down stake to the owner's token account (owner)
+    Withdraw {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Register an attested epoch's block-reward weight (agent)
+    RegisterWeight {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// The attested epoch whose weight to register (within the grace epochs after it)
+        #[arg(long)]
+        epoch: u64,
+    },
+    /// Claim the block rewards of final epochs (anyone; paid to the owner). Epochs named
+    /// with --epochs that are not final yet are waited for
+    Claim {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Epochs to claim, waiting until the last is final [default: every registered
+        /// epoch that is final now]
+        #[arg(long, value_delimiter = ',')]
+        epochs: Vec<u64>,
+    },
+    /// Show a device's stake account
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}
 
 pub async fn run(ctx: &Context, command: DeviceCommand) -> Result<Value> {
     match command {

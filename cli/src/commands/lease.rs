@@ -1,5 +1,6 @@
 //! `gpunet lease ...`.
 
+use clap::Subcommand;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::Signature;
 use gpunet_sdk::client::{Done, GpunetClient, Result as ClientResult};
@@ -7,10 +8,105 @@ use gpunet_sdk::escrow::{self, Hire};
 use serde_json::{Map, Value, json};
 
 use super::wallet::{usdc, usdc_units};
-use crate::args::LeaseCommand;
+use crate::amount::Amount;
+use crate::args::AMOUNTS;
 use crate::keys::parse_pubkey;
 use crate::output::Output;
 use crate::{CliError, Context, Outcome, Result, signed, views};
+
+#[derive(Debug, Subcommand)]
+pub enum LeaseCommand {
+    /// Open a lease (a cluster) with its escrow vault (renter); prints the lease address
+    #[command(after_help = AMOUNTS)]
+    Create {
+        /// Lease number, chosen by the renter
+        #[arg(long)]
+        id: u64,
+        /// Name (1 to 32 bytes)
+        #[arg(long)]
+        name: String,
+        /// What the leased devices run, read by the worker agent (at most 128 bytes):
+        /// `cmd:<shell command>` (run with `sh -c`) or `image:<container image reference>`;
+        /// empty (the default) runs the agent's built-in CPU/GPU benchmark workload
+        #[arg(long, value_name = "SPEC", default_value = "")]
+        job: String,
+        /// Highest price per GPU-hour accepted, in USDC
+        #[arg(long)]
+        max_price: Amount,
+    },
+    /// Hire devices into a lease for a number of epochs, depositing (price + renter fee)
+    /// × epochs each (renter); one transaction per device, with a progress bar. Every
+    /// device's signature or error is printed; the exit status is non-zero if any failed
+    Hire {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Devices: a comma-separated list of addresses, or a file of addresses (one per
+        /// line, or a JSON array)
+        #[arg(long)]
+        devices: String,
+        /// Epochs to hire for (billing starts with the next epoch)
+        #[arg(long)]
+        epochs: u64,
+    },
+    /// Hire a device for more epochs at its original terms (renter)
+    Extend {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Epochs to add after the hire's current end, deposited at its original terms
+        #[arg(long)]
+        epochs: u64,
+    },
+    /// Release a device: it is free at once, later epochs are refunded (renter; anyone
+    /// once the lease is terminated or the hire ended)
+    Release {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+    /// Stop a lease: no hire, extension or billing past the running epoch (renter)
+    Terminate {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+    /// Settle final epochs: owners paid for attested epochs, the renter refunded for
+    /// missed ones (anyone; the sender pays fees and any slash record's rent). Every
+    /// device's signature or error is printed; the exit status is non-zero if any failed
+    Settle {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+        /// Only these devices [default: every hire of the lease]
+        #[arg(long = "device", value_parser = parse_pubkey)]
+        devices: Vec<Pubkey>,
+        /// Settle every epoch before this one (at most each hire's end), waiting until the
+        /// chain's clock makes them final [default: the epochs final now]
+        #[arg(long, value_name = "EPOCH")]
+        through: Option<u64>,
+    },
+    /// Close the lease's released, settled hires, then the lease, sweeping the vault back
+    /// (renter). Hires not yet released and settled are listed as skipped and keep the
+    /// lease open (non-zero exit status)
+    Close {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+    /// Show a lease, its totals and its hires
+    Show {
+        /// Lease address (printed by `lease create`)
+        #[arg(value_parser = parse_pubkey)]
+        lease: Pubkey,
+    },
+}
 
 pub async fn run(ctx: &Context, command: LeaseCommand) -> Result<Outcome> {
     let client = ctx.client_or_reader(matches!(command, LeaseCommand::Show { .. }))?;

@@ -6,10 +6,10 @@ use crate::args::{Cli, Command};
 use crate::output::Output;
 use crate::{Context, Outcome, Result, keys};
 
-mod device;
-mod lease;
-mod network;
-mod proof;
+pub(crate) mod device;
+pub(crate) mod lease;
+pub(crate) mod network;
+pub(crate) mod proof;
 mod wallet;
 
 /// Runs a parsed command line.

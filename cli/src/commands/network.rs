@@ -1,12 +1,35 @@
 //! `gpunet network init|show`.
 
+use clap::{Args, Subcommand};
 use gpunet_sdk::registry;
 use serde_json::{Value, json};
 
 use super::absent_if_not_found;
-use crate::args::NetworkCommand;
-use crate::setup::{Defaults, Endpoints, init_network};
+use crate::args::AMOUNTS;
+use crate::setup::{Defaults, Endpoints, NetworkInitArgs, init_network};
 use crate::{Context, Result, views};
+
+/// `network init`: the parameters, and whether existing verifier key files may be
+/// replaced.
+#[derive(Debug, Args)]
+pub struct NetworkInitCommand {
+    #[command(flatten)]
+    pub network: NetworkInitArgs,
+    /// Overwrite existing verifier key files (--generate-verifiers); without it, init
+    /// refuses to replace them before sending anything
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Initialise the network and staking (signed by the programs' upgrade authority, who
+    /// becomes the admin); writes the addresses to --state
+    #[command(after_help = AMOUNTS)]
+    Init(Box<NetworkInitCommand>),
+    /// Show the network and staking configuration and the current epoch
+    Show,
+}
 
 pub async fn run(ctx: &Context, command: NetworkCommand) -> Result<Value> {
     match command {

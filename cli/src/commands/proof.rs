@@ -1,5 +1,8 @@
 //! `gpunet model ...`, `gpunet session ...`, `gpunet receipts ...`.
 
+use std::path::PathBuf;
+
+use clap::Subcommand;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::GpunetClient;
 use gpunet_sdk::escrow;
@@ -7,9 +10,126 @@ use gpunet_sdk::proof::{self, RegisterModelArgs, UpdateModelArgs};
 use serde_json::{Value, json};
 
 use super::wallet::usdc;
-use crate::args::{ModelCommand, ReceiptsCommand, SessionCommand};
-use crate::keys::{self, parse_hash};
+use crate::amount::Amount;
+use crate::args::AMOUNTS;
+use crate::keys::{self, parse_hash, parse_pubkey};
 use crate::{CliError, Context, Result, signed, views};
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Register a model (owner, paid royalties); prints the model address
+    #[command(after_help = AMOUNTS)]
+    Register {
+        /// Model number, chosen by the owner
+        #[arg(long)]
+        id: u64,
+        /// Royalty, basis points of each inference payment
+        #[arg(long)]
+        royalty_bps: u16,
+        /// Price per compute unit (GPU-millisecond) in USDC: 0.000003, or 3u in base units
+        #[arg(long)]
+        price_per_unit: Amount,
+        /// Metadata URI (at most 128 bytes)
+        #[arg(long)]
+        uri: String,
+        /// Metadata hash, 64 hex digits [default: zeros]
+        #[arg(long, value_parser = parse_hash)]
+        hash: Option<[u8; 32]>,
+    },
+    /// Change a model's royalty, price or metadata (owner)
+    #[command(after_help = AMOUNTS)]
+    Update {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+        /// New royalty, basis points of each inference payment
+        #[arg(long)]
+        royalty_bps: Option<u16>,
+        /// New price per compute unit (GPU-millisecond) in USDC: 0.000003, or 3u in base
+        /// units
+        #[arg(long)]
+        price_per_unit: Option<Amount>,
+        /// New metadata URI (at most 128 bytes)
+        #[arg(long)]
+        uri: Option<String>,
+        /// New metadata hash, 64 hex digits
+        #[arg(long, value_parser = parse_hash)]
+        hash: Option<[u8; 32]>,
+    },
+    /// Show a model
+    Show {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Open a prepaid inference session for a model (consumer); prints its address
+    #[command(after_help = AMOUNTS)]
+    Open {
+        /// Model address (printed by `model register`)
+        #[arg(value_parser = parse_pubkey)]
+        model: Pubkey,
+        /// Session number, chosen by the consumer
+        #[arg(long)]
+        id: u64,
+        /// The key whose vouchers authorise payments [default: --keypair]
+        #[arg(long, value_parser = parse_pubkey)]
+        authorizer: Option<Pubkey>,
+        /// USDC deposited
+        #[arg(long)]
+        deposit: Amount,
+    },
+    /// Close a session (consumer): the first call gives one epoch's notice, a call after
+    /// the notice refunds the rest
+    Close {
+        /// Session address (printed by `session open`)
+        #[arg(value_parser = parse_pubkey)]
+        session: Pubkey,
+    },
+    /// Show a session
+    Show {
+        /// Session address (printed by `session open`)
+        #[arg(value_parser = parse_pubkey)]
+        session: Pubkey,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Submit a batch of receipts for a device (signed by its agent key, --keypair):
+    /// inference receipts of a session (paid, with the authoriser's voucher) or job
+    /// receipts of a running hire
+    Submit {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+        /// Records: compute units (GPU-ms) each, optionally with a result hash:
+        /// `1200,800:<64 hex>`
+        #[arg(long, value_delimiter = ',', required = true)]
+        records: Vec<String>,
+        /// Inference: the session paying for the records
+        #[arg(long, value_parser = parse_pubkey, conflicts_with = "lease")]
+        session: Option<Pubkey>,
+        /// Inference: keypair file of the session's authoriser, who signs the voucher
+        #[arg(long, requires = "session")]
+        authorizer_keypair: Option<PathBuf>,
+        /// Lease job: the lease whose hire of the device the work belongs to
+        #[arg(long, value_parser = parse_pubkey, requires = "model")]
+        lease: Option<Pubkey>,
+        /// Lease job: the model the work ran
+        #[arg(long, value_parser = parse_pubkey)]
+        model: Option<Pubkey>,
+    },
+    /// Show a device's receipt log (count, compute units, amounts, hash-chain head)
+    Show {
+        /// Device address (printed by `device register`)
+        #[arg(value_parser = parse_pubkey)]
+        device: Pubkey,
+    },
+}
 
 pub async fn model(ctx: &Context, command: ModelCommand) -> Result<Value> {
     match command {
