@@ -66,7 +66,24 @@ macro_rules! decoded {
 }
 
 fn account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> Option<T> {
-    crate::decode_account(data).ok()
+    decode_account(data).ok()
+}
+
+/// Decodes an Anchor account (discriminator + borsh) from raw account data.
+pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
+    let mut slice = data;
+    T::try_deserialize(&mut slice)
+}
+
+/// Decodes an Anchor event of type `E` from either place programs put them: the data of
+/// an `emit_cpi!` self-invocation (event tag, discriminator, borsh) or the decoded payload
+/// of a `Program data:` log line written by `emit!` (discriminator, borsh). `None` when the
+/// bytes are another event or something else.
+pub fn decode_event<E>(data: &[u8]) -> Option<E>
+where
+    E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
+{
+    event(data)
 }
 
 /// An event of type `T`, from either place programs put events (see [`GpunetEvent`]).

@@ -12,13 +12,15 @@ pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::{AccountDeserialize, Discriminator};
 pub use solana_instruction::{AccountMeta, Instruction};
 
+mod anchor;
+pub use anchor::{anchor_instruction, pda, program_data_address};
 pub mod amount;
 /// Epoch math, the same functions the programs execute (`programs/common`).
 pub use common::epoch;
 #[cfg(feature = "client")]
 pub mod client;
 mod decode;
-pub use decode::{GpunetAccount, GpunetEvent};
+pub use decode::{GpunetAccount, GpunetEvent, decode_account, decode_event};
 pub mod escrow;
 pub mod proof;
 pub mod registry;
@@ -48,48 +50,3 @@ pub const PROGRAM_IDS: [Pubkey; 4] = [
 
 /// The upgradeable loader's account headers (program and program data).
 pub use ::registry::state::upgradeable_loader;
-
-/// The upgradeable loader's program-data account of `program_id` (holds the ELF and the
-/// upgrade authority).
-pub fn program_data_address(program_id: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[program_id.as_ref()],
-        &solana_sdk_ids::bpf_loader_upgradeable::ID,
-    )
-    .0
-}
-
-/// The PDA of `seeds` under `program_id` (bump searched).
-pub fn pda(program_id: &Pubkey, seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, program_id).0
-}
-
-/// An instruction of an Anchor program from its generated accounts struct and data.
-pub fn anchor_instruction(
-    program_id: Pubkey,
-    accounts: impl anchor_lang::ToAccountMetas,
-    data: impl anchor_lang::InstructionData,
-) -> Instruction {
-    Instruction {
-        program_id,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
-}
-
-/// Decodes an Anchor account (discriminator + borsh) from raw account data.
-pub fn decode_account<T: anchor_lang::AccountDeserialize>(data: &[u8]) -> anchor_lang::Result<T> {
-    let mut slice = data;
-    T::try_deserialize(&mut slice)
-}
-
-/// Decodes an Anchor event of type `E` from either place programs put them: the data of
-/// an `emit_cpi!` self-invocation (event tag, discriminator, borsh) or the decoded payload
-/// of a `Program data:` log line written by `emit!` (discriminator, borsh). `None` when the
-/// bytes are another event or something else.
-pub fn decode_event<E>(data: &[u8]) -> Option<E>
-where
-    E: anchor_lang::Event + anchor_lang::AnchorDeserialize + anchor_lang::Discriminator,
-{
-    decode::event(data)
-}

@@ -8,7 +8,7 @@ use object::elf;
 use object::read::elf::{FileHeader, Rel as _, Rela as _, SectionHeader as _, Sym as _};
 use object::{LittleEndian, read::SectionIndex};
 
-use crate::RelinkError;
+use crate::error::RelinkError;
 
 type Elf = elf::FileHeader64<LittleEndian>;
 

@@ -29,7 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::RelinkError;
+use crate::error::RelinkError;
 use crate::input::{InputObject, SectionKind};
 
 const EHDR_SIZE: u64 = 64;

@@ -30,9 +30,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::{RelinkError, demangle};
 use crate::input::{InputObject, InputReloc, InputSection, SectionKind, SymbolPlace};
 use crate::layout::{DynReloc, INSN_SIZE, Placement, to_usize};
-use crate::{RelinkError, RelinkOptions, SYSCALLS, demangle};
+use crate::options::{RelinkOptions, SYSCALLS};
 
 const R_BPF_NONE: u32 = 0;
 const R_BPF_64_64: u32 = 1;

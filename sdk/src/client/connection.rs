@@ -1,19 +1,5 @@
-//! An async client of a gpunet chain over JSON-RPC (`solana-client`'s nonblocking
-//! `RpcClient`): one method per user action, readers that decode every gpunet account,
-//! and errors decoded to the program error's name.
-//!
-//! A [`GpunetClient`] acts as one wallet, its `signer`: that key signs and pays for every
-//! transaction it sends, in whatever role the action needs (admin, device owner, device
-//! agent, renter, consumer, model owner). To act as another key, take
-//! [`GpunetClient::with_signer`], which shares the connection.
-//!
-//! Token accounts are the wallets' associated token accounts ([`tokens`]); the client
-//! creates the payees' accounts when a payment needs them.
-//!
-//! Addresses: the sdk's [`Pubkey`] (Anchor's) and `solana-client`'s `Pubkey`/`Address`
-//! are the same type in this workspace (solana-pubkey 3 and 4 both re-export
-//! solana-address 2's `Address`), so keys pass between the instruction builders and the
-//! RPC client unchanged, with no conversion code.
+//! The client itself: an RPC connection and the wallet that signs; sending, confirming
+//! and pipelining transactions, and decoding what failed.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -28,28 +14,11 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::{Transaction, TransactionError};
 
+use super::Signature;
+use super::error::{self, ClientError, Result};
 use crate::escrow::Payment;
 use crate::staking::StakeMint;
 use crate::{Instruction, Pubkey};
-
-mod devices;
-pub mod due;
-pub mod error;
-pub mod keyfile;
-mod leases;
-mod network;
-mod proof;
-mod read;
-pub mod tokens;
-
-pub use devices::{Registered, sign_attestation};
-pub use due::{DUE_PATIENCE, Done, program_error};
-pub use error::{ClientError, Result};
-pub use network::{NetworkInit, NetworkInitialized};
-pub use proof::Voucher;
-pub use read::{ChainClock, RawAccount};
-/// Transaction signatures, as the client returns them.
-pub use solana_transaction::Signature;
 
 /// How long the client keeps asking for a sent transaction's outcome when the chain gives
 /// none: its RPC endpoint failing, or its block height not passing the transaction's last
@@ -86,14 +55,14 @@ pub struct Progress {
 
 /// The gpunet client: an RPC connection and the wallet that signs.
 pub struct GpunetClient {
-    rpc: Arc<RpcClient>,
-    url: String,
-    signer: Arc<Keypair>,
+    pub(super) rpc: Arc<RpcClient>,
+    pub(super) url: String,
+    pub(super) signer: Arc<Keypair>,
     /// The network's mints and their token programs (fixed once the network exists).
-    mints: Arc<OnceLock<(Payment, StakeMint)>>,
-    poll_interval: Duration,
+    pub(super) mints: Arc<OnceLock<(Payment, StakeMint)>>,
+    pub(super) poll_interval: Duration,
     /// Whether transactions are simulated by the node before it forwards them.
-    preflight: bool,
+    pub(super) preflight: bool,
 }
 
 /// A transaction signed at a blockhash, and the last block height at which it can land.
@@ -158,7 +127,7 @@ impl GpunetClient {
     }
 
     /// Turns an RPC failure of a read into a [`ClientError`].
-    fn rpc_error(&self, error: solana_client::client_error::ClientError) -> ClientError {
+    pub(super) fn rpc_error(&self, error: solana_client::client_error::ClientError) -> ClientError {
         error::from_rpc(error, &self.url, None, &[])
     }
 
