@@ -1,4 +1,5 @@
-//! The running agent: its parts and the tasks that keep the device alive on chain.
+//! The running agent's shared handle: its configuration, chain view, outbox, metrics and
+//! status, which every task (`daemon`) holds.
 //!
 //! Every task loops until shutdown and survives failures: a failed chain request is
 //! counted, logged, and retried with a growing pause (up to 30 s), so an RPC outage
@@ -180,21 +181,6 @@ impl Agent {
     /// Logs an event worth a line.
     pub fn log(&self, message: impl std::fmt::Display) {
         eprintln!("gpunet-agent: {message}");
-    }
-
-    /// Runs every task until `shutdown` turns true.
-    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
-        let tasks = vec![
-            tokio::spawn(crate::attest::run(self.clone(), shutdown.clone())),
-            tokio::spawn(crate::submit::run(self.clone(), shutdown.clone())),
-            tokio::spawn(crate::jobs::run(self.clone(), shutdown.clone())),
-            tokio::spawn(crate::schedule::run(self.clone(), shutdown.clone())),
-        ];
-        for task in tasks {
-            if let Err(e) = task.await {
-                eprintln!("gpunet-agent: a task ended abnormally: {e}");
-            }
-        }
     }
 }
 

@@ -31,7 +31,7 @@ use tokio::sync::watch;
 use crate::agent::{Agent, pause};
 use crate::config::Watch;
 
-use crate::outbox::Receipt;
+use crate::outbox::{JobState, Receipt};
 pub use gpunet_agent_config::on_path;
 
 /// A job the agent is running: how to stop it.
@@ -99,7 +99,7 @@ async fn step(
                     .job(&address)
                     .ok()
                     .flatten()
-                    .is_some_and(|job| job.state == "done" || job.state == "failed");
+                    .is_some_and(|job| job.state.ended());
                 if done {
                     continue;
                 }
@@ -300,22 +300,27 @@ async fn run_job(
     let (state, code, detail) = match outcome {
         Outcome::Exited(0) => {
             agent.metrics.jobs_finished.fetch_add(1, Relaxed);
-            ("done", Some(0), None)
+            (JobState::Done, Some(0), None)
         }
         Outcome::Exited(code) => {
             agent.metrics.jobs_failed.fetch_add(1, Relaxed);
-            ("failed", Some(code), Some(format!("exited with {code}")))
+            (
+                JobState::Failed,
+                Some(code),
+                Some(format!("exited with {code}")),
+            )
         }
         Outcome::Failed(code, why) => {
             agent.metrics.jobs_failed.fetch_add(1, Relaxed);
-            ("failed", code, Some(why))
+            (JobState::Failed, code, Some(why))
         }
         // Stopped by the hire's end or the agent's shutdown: run again after a restart
         // if the hire still runs.
-        Outcome::Stopped => ("stopped", None, None),
+        Outcome::Stopped => (JobState::Stopped, None, None),
     };
     agent.log(format!(
-        "hire {address}: job {state}{}",
+        "hire {address}: job {}{}",
+        state.as_str(),
         detail
             .as_deref()
             .map(|d| format!(": {d}"))

@@ -12,6 +12,7 @@ pub mod agent;
 pub mod attest;
 pub mod benchmark;
 pub mod chain;
+pub mod daemon;
 pub mod http;
 pub mod inference;
 pub mod init;

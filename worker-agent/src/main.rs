@@ -319,7 +319,7 @@ async fn daemon(config: Config) -> Result<(), String> {
                 .await
         })
     };
-    let tasks = tokio::spawn(agent.clone().run(shutdown));
+    let tasks = tokio::spawn(gpunet_agent::daemon::run(agent.clone(), shutdown));
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| e.to_string())?;
     tokio::select! {

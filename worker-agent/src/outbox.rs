@@ -179,13 +179,53 @@ pub struct AcceptedVoucher {
     pub charged: u64,
 }
 
+/// Where a hire's job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    /// Started and not ended (or the agent died while it ran: it runs again).
+    Running,
+    /// Exited with status 0.
+    Done,
+    /// Exited with another status, or could not run.
+    Failed,
+    /// Stopped by the hire's end or the agent's shutdown: it runs again after a restart
+    /// while the hire runs.
+    Stopped,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Stopped => "stopped",
+        }
+    }
+
+    /// The state stored as `s`; an unknown one counts as stopped (the job runs again).
+    fn parse(s: &str) -> JobState {
+        match s {
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            _ => JobState::Stopped,
+        }
+    }
+
+    /// Whether the job ran to its end (and is not to run again).
+    pub fn ended(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
+
 /// A hire's job as last recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRow {
     pub hire: Pubkey,
     pub lease: Pubkey,
     pub spec: String,
-    pub state: String,
+    pub state: JobState,
     pub reported_units: u64,
     pub exit_code: Option<i32>,
 }
@@ -665,7 +705,7 @@ impl Outbox {
                     hire: *hire,
                     lease: key(lease)?,
                     spec,
-                    state,
+                    state: JobState::parse(&state),
                     reported_units: reported_units as u64,
                     exit_code,
                 })
@@ -701,18 +741,18 @@ impl Outbox {
         })
     }
 
-    /// Records how the job of `hire` ended (`done` or `failed`).
+    /// Records how the job of `hire` ended (done, failed or stopped).
     pub fn job_ended(
         &self,
         hire: &Pubkey,
-        state: &str,
+        state: JobState,
         exit_code: Option<i32>,
         detail: Option<&str>,
     ) -> Result<()> {
         self.with(|c| {
             c.execute(
                 "UPDATE jobs SET state = ?2, exit_code = ?3, detail = ?4 WHERE hire = ?1",
-                params![hire.as_ref(), state, exit_code, detail],
+                params![hire.as_ref(), state.as_str(), exit_code, detail],
             )?;
             Ok(())
         })

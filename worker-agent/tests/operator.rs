@@ -52,7 +52,7 @@ async fn an_image_job_runs_in_the_configured_container_runtime() {
             outbox
                 .job(&hire_address)
                 .unwrap()
-                .filter(|j| j.state == "done")
+                .filter(|j| j.state == gpunet_agent::outbox::JobState::Done)
         },
     )
     .await;
