@@ -12,10 +12,10 @@ use gpunet_sdk::staking;
 use serde_json::{Value, json};
 use solana_signer::Signer;
 
-use super::absent_if_not_found;
 use super::wallet::{tokens, usdc};
 use crate::amount::Amount;
-use crate::args::AMOUNTS;
+use crate::error::absent_if_not_found;
+use crate::help::AMOUNTS;
 use crate::keys::{parse_hash, parse_pubkey};
 use crate::{CliError, Context, Result, keys, signed, views};
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::wallet::{usdc, usdc_units};
 use crate::amount::Amount;
-use crate::args::AMOUNTS;
+use crate::help::AMOUNTS;
 use crate::keys::parse_pubkey;
 use crate::output::Output;
 use crate::{CliError, Context, Outcome, Result, signed, views};

@@ -4,8 +4,8 @@ use clap::{Args, Subcommand};
 use gpunet_sdk::registry;
 use serde_json::{Value, json};
 
-use super::absent_if_not_found;
-use crate::args::AMOUNTS;
+use crate::error::absent_if_not_found;
+use crate::help::AMOUNTS;
 use crate::setup::{Defaults, Endpoints, NetworkInitArgs, init_network};
 use crate::{Context, Result, views};
 

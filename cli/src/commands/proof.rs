@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::wallet::usdc;
 use crate::amount::Amount;
-use crate::args::AMOUNTS;
+use crate::help::AMOUNTS;
 use crate::keys::{self, parse_hash, parse_pubkey};
 use crate::{CliError, Context, Result, signed, views};
 

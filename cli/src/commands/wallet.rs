@@ -2,16 +2,24 @@
 
 use std::path::PathBuf;
 
+use clap::ValueEnum;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::GpunetClient;
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use super::absent_if_not_found;
 use crate::amount::{Amount, TokenAmount, format_units};
-use crate::args::Token;
+use crate::error::absent_if_not_found;
 use crate::{CliError, Context, Result, keys, signed};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Token {
+    /// The payment mint (USDC)
+    Usdc,
+    /// The network token (stake and rewards)
+    Stake,
+}
 
 pub fn keygen(ctx: &Context, outfile: Option<PathBuf>, force: bool) -> Result<Value> {
     let path = outfile.unwrap_or_else(|| ctx.keypair_path.clone());

@@ -3,7 +3,18 @@
 
 use super::cluster::report_and_release;
 use super::inference::Market;
-use super::*;
+
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::GpunetClient;
+use gpunet_sdk::escrow::{self, Hire};
+use serde_json::{Value, json};
+
+use crate::Result;
+use crate::amount::format_units;
+use crate::fleet::{self, AgentSpec, Fleet, FleetOptions};
+use crate::output::Output;
+
+use super::world::*;
 
 /// Writes each agent's key and config, starts the agents and waits until each answers.
 pub(super) async fn start_agents(

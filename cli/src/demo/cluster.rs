@@ -2,7 +2,20 @@
 //! agents attest each epoch with the verifier quorum and submit job receipts, the epochs
 //! are settled on the chain clock, the hires released and the rewards claimed.
 
-use super::*;
+use std::sync::Arc;
+
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::{GpunetClient, Signature};
+use gpunet_sdk::escrow::{self, Hire};
+use serde_json::{Value, json};
+use solana_keypair::Keypair;
+use tokio::task::JoinSet;
+
+use crate::amount::format_units;
+use crate::output::Output;
+use crate::{CliError, Result};
+
+use super::world::*;
 
 pub(super) async fn hire_cluster(
     renter: &GpunetClient,

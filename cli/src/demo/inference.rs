@@ -1,7 +1,19 @@
 //! Inference: a model, a consumer's prepaid session, and receipts paid by the
 //! authoriser's voucher (scripted, or served over HTTP by a real agent).
 
-use super::*;
+use gpunet_sdk::Pubkey;
+use gpunet_sdk::client::GpunetClient;
+use gpunet_sdk::proof::RegisterModelArgs;
+use gpunet_sdk::voucher::{self, Voucher};
+use serde_json::{Value, json};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::fleet::{self, Fleet};
+use crate::output::Output;
+use crate::{CliError, Result};
+
+use super::world::*;
 
 /// A model (owned by a new party) and a consumer's prepaid session for it, whose vouchers
 /// `authorizer` signs.

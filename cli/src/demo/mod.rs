@@ -15,29 +15,25 @@ mod agents;
 mod cluster;
 mod inference;
 mod suppliers;
+mod world;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 use gpunet_sdk::Pubkey;
-use gpunet_sdk::client::{GpunetClient, Signature};
+use gpunet_sdk::client::GpunetClient;
 use gpunet_sdk::escrow::{self, Hire};
-use gpunet_sdk::proof::{self, RegisterModelArgs};
-use gpunet_sdk::registry::{DeviceSpecs, NetworkConfig, RegisterDeviceArgs};
-use gpunet_sdk::staking::{self, StakingConfig};
-use gpunet_sdk::voucher::{self, Voucher};
+use gpunet_sdk::proof::{self};
+use gpunet_sdk::staking::{self};
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use tokio::task::JoinSet;
 
-use crate::amount::{Amount, format_units};
-use crate::fleet::{self, AgentSpec, Fleet, FleetOptions};
+use crate::fleet::Fleet;
 use crate::output::Output;
-use crate::setup::H100;
 use crate::state::State;
-use crate::{CliError, Context, Result, keys};
+use crate::{CliError, Context, Result};
 
 use agents::{
     agents_job_receipts, claimed_by_agents, report_attested, settled_by_agents, start_agents,
@@ -46,6 +42,8 @@ use agents::{
 use cluster::{attest_epoch, claim, hire_cluster, job_receipts, settle};
 use inference::{inference, open_market, serve_inferences};
 use suppliers::register_supplier;
+pub use world::{DEMO_JOB, DemoOptions, MODEL_COMMAND, fleet_options};
+use world::{Network, Supplier, party};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -72,66 +70,8 @@ pub struct DemoArgs {
     pub agent_bin: Option<PathBuf>,
 }
 
-/// SOL given to each party of the tour (fees and account rent).
-const PARTY_LAMPORTS: u64 = 2_000_000_000;
 /// Whole USDC minted to the renter and to the inference consumer.
 const RENTER_USDC: u64 = 1_000;
-const CONSUMER_USDC: u64 = 100;
-/// The model's price: USDC base units per compute unit (GPU-ms).
-const MODEL_PRICE_PER_UNIT: u64 = 3;
-/// Compute units of the inference records and of the lease-job records.
-const INFERENCE_RECORDS: [u32; 3] = [1_200, 800, 1_500];
-const JOB_RECORDS: [u32; 2] = [60_000, 45_000];
-
-/// Records of `units` compute units with result hashes standing for the outputs (distinct
-/// from `salt` on).
-fn records(units: &[u32], salt: u8) -> Vec<(u32, [u8; 32])> {
-    units
-        .iter()
-        .zip(salt..)
-        .map(|(cu, h)| (*cu, [h; 32]))
-        .collect()
-}
-
-/// What the tour needs besides the client.
-pub struct DemoOptions {
-    pub devices: u64,
-    pub epochs: u64,
-    /// Verifier keys, at least the network's quorum of them.
-    pub verifiers: Vec<Keypair>,
-    pub grpc_url: Option<String>,
-    /// The explorer API following the chain, if one runs.
-    pub explorer_url: Option<String>,
-    /// Real `gpunet-agent` processes play the agents (`None`: the tour scripts them).
-    pub agents: Option<FleetOptions>,
-    /// The verifier keys' files (the agents co-sign with them on a development network).
-    pub verifier_keypairs: Vec<std::path::PathBuf>,
-}
-
-impl DemoOptions {
-    /// The tour's options with the development verifier keys listed in `state`.
-    pub fn from_state(state: &State, devices: u64, epochs: u64) -> Result<Self> {
-        let verifiers = state
-            .verifiers
-            .iter()
-            .filter_map(|v| v.keypair.as_deref())
-            .map(keys::read_keypair)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(DemoOptions {
-            devices,
-            epochs,
-            verifiers,
-            grpc_url: state.grpc_url.clone(),
-            explorer_url: None,
-            agents: None,
-            verifier_keypairs: state
-                .verifiers
-                .iter()
-                .filter_map(|v| v.keypair.clone())
-                .collect(),
-        })
-    }
-}
 
 /// `gpunet demo`.
 pub async fn command(ctx: &Context, args: &DemoArgs) -> Result<Value> {
@@ -142,64 +82,6 @@ pub async fn command(ctx: &Context, args: &DemoArgs) -> Result<Value> {
         options.agents = Some(fleet_options(&args.state, args.agent_bin.as_deref(), None)?);
     }
     run(&ctx.client()?, &options, &ctx.out).await
-}
-
-/// Agents next to the state file (`<state dir>/agents/`), from `binary` or the default
-/// `gpunet-agent`, listening from `base_port` on (any free port when `None`).
-pub fn fleet_options(
-    state: &std::path::Path,
-    binary: Option<&std::path::Path>,
-    base_port: Option<u16>,
-) -> Result<FleetOptions> {
-    Ok(FleetOptions {
-        binary: fleet::agent_binary(binary)?,
-        dir: state
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join("agents"),
-        base_port,
-    })
-}
-
-/// The network as the tour sees it.
-struct Network {
-    config: NetworkConfig,
-    staking: StakingConfig,
-    payment_mint: Pubkey,
-    stake_mint: Pubkey,
-    /// The mints' decimals, to print amounts and scale whole tokens.
-    payment_decimals: u8,
-    stake_decimals: u8,
-    verifiers: Arc<Vec<Keypair>>,
-}
-
-impl Network {
-    /// `units` of the payment mint in whole USDC ("1.5").
-    fn usdc(&self, units: u64) -> String {
-        format_units(units, self.payment_decimals)
-    }
-
-    /// `whole` USDC (or `cents` hundredths) in base units of the payment mint.
-    fn usdc_units(&self, cents: u64) -> Result<u64> {
-        let amount = Amount::Tokens {
-            whole: cents / 100,
-            fraction: format!("{:02}", cents % 100),
-        };
-        Ok(amount.base_units(self.payment_decimals)?)
-    }
-}
-
-/// One supplier: the owner's and the agent's clients and the device.
-struct Supplier {
-    owner: GpunetClient,
-    agent: Arc<GpunetClient>,
-    agent_key: Keypair,
-    /// The simulated hardware profile its agent runs with (agents mode).
-    profile: Option<gpunet_agent_config::hardware::HardwareOverrides>,
-    device: Pubkey,
-    specs: DeviceSpecs,
-    price: u64,
-    stake: u64,
 }
 
 /// Runs the tour with `client` (the mint authority of both mints) and returns its summary;
@@ -423,49 +305,6 @@ async fn network(client: &GpunetClient, options: &DemoOptions) -> Result<Network
         staking,
         verifiers: Arc::new(quorum),
     })
-}
-
-/// A new funded key acting through `client`'s connection.
-async fn party(client: &GpunetClient) -> Result<GpunetClient> {
-    let party = client.with_signer(Keypair::new());
-    client.airdrop(&party.pubkey(), PARTY_LAMPORTS).await?;
-    Ok(party)
-}
-
-fn step(steps: &mut Vec<Value>, out: &Output, what: String, signature: &Signature) {
-    out.say(format!("   {what}\n     tx {signature}"));
-    steps.push(json!({ "step": what, "signature": signature.to_string() }));
-}
-
-/// The demo lease's job: a short shell command for the worker agent (it reports the
-/// compute it used as job receipts).
-pub const DEMO_JOB: &str = "cmd:echo gpunet demo job on $GPUNET_GPUS GPUs; sleep 2; echo done";
-/// The demo model's inference command: any program reading the request on stdin and
-/// writing the answer on stdout plugs in here.
-pub const MODEL_COMMAND: &str = "tr a-z A-Z";
-
-/// A step an agent took by itself (its transaction is in the agent's log).
-fn note(steps: &mut Vec<Value>, out: &Output, what: String) {
-    out.say(format!("   {what}"));
-    steps.push(json!({ "step": what, "by": "agent" }));
-}
-
-/// Polls `check` every 250 ms for up to a minute.
-async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if let Some(value) = check().await? {
-            return Ok(value);
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(CliError(format!("timed out waiting for {what}")));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
 }
 
 async fn device_summaries(

@@ -1,7 +1,19 @@
 //! The suppliers: each registers a device (its specs scripted, or detected from the
 //! simulated hardware its agent will run with) and stakes it.
 
-use super::*;
+use std::sync::Arc;
+
+use gpunet_sdk::client::GpunetClient;
+use gpunet_sdk::registry::{DeviceSpecs, RegisterDeviceArgs};
+use serde_json::Value;
+use solana_keypair::Keypair;
+
+use crate::amount::format_units;
+use crate::output::Output;
+use crate::setup::H100;
+use crate::{CliError, Result};
+
+use super::world::*;
 
 /// Device `i`: an 8-GPU H100 machine first, then smaller plain-GPU ones, cheaper each;
 /// its price per GPU-hour in USDC cents.

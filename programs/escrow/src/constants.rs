@@ -18,5 +18,7 @@ pub const BPS: u64 = 10_000;
 pub const SECONDS_PER_HOUR: u64 = 3_600;
 
 /// The escrow's slashing authority PDA and its bump, derived at compile time.
-pub const SLASHER: ([u8; 32], u8) =
-    anchor_lang::derive_program_address(&[crate::state::seeds::SLASHER], &crate::ID.to_bytes());
+pub const SLASHER: ([u8; 32], u8) = anchor_lang::derive_program_address(
+    &[crate::state::seeds::SLASHER],
+    &crate::program_id::ID.to_bytes(),
+);

@@ -9,12 +9,12 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod program_id;
 pub mod state;
 pub mod vault;
 
 use instructions::*;
-
-declare_id!("9arB7UoJ3ML3uRfPXGufUrfmQByM5gjP1tZMwhWvJYz8");
+pub use program_id::*;
 
 common::security_txt!("gpunet escrow");
 

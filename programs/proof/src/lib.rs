@@ -11,12 +11,13 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod program_id;
+pub mod recording;
 pub mod state;
 
 use instructions::*;
+pub use program_id::*;
 use state::{InferenceTerms, ReceiptBatch};
-
-declare_id!("2cNaDZ74ncN3dB8gbK1Jw3pvRDA11ssJFXsUbfB5yUD7");
 
 common::security_txt!("gpunet proof");
 

@@ -8,12 +8,12 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod program_id;
 pub mod state;
 
 use instructions::*;
+pub use program_id::*;
 use state::DeviceStatus;
-
-declare_id!("2xSEWANw6rMRcdou1SSjDqLbDUPrrXsvw5vpAf1DAXHv");
 
 common::security_txt!("gpunet registry");
 

@@ -10,13 +10,14 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod program_id;
+pub mod slashing;
 pub mod state;
 pub mod vault;
 
 use instructions::*;
+pub use program_id::*;
 use state::StakingParams;
-
-declare_id!("CiqLM98aB6oa4H9JaNRAtyUq5K23wLwg13XjDq5rXax7");
 
 common::security_txt!("gpunet staking");
 

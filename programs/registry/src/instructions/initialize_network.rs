@@ -44,7 +44,7 @@ pub struct InitializeNetwork<'info> {
 
     /// CHECK: this program's own account, owned by the upgradeable loader; its recorded
     /// program-data address must be `program_data` (checked in `validate`).
-    #[account(address = crate::ID, owner = bpf_loader_upgradeable::ID)]
+    #[account(address = crate::program_id::ID, owner = bpf_loader_upgradeable::ID)]
     pub program: UncheckedAccount<'info>,
 
     /// CHECK: owned by the upgradeable loader; its upgrade authority must be `admin`

@@ -56,7 +56,7 @@ impl EpochRewardsView {
         use epoch_rewards_layout as l;
         require_keys_eq!(
             *info.owner,
-            crate::ID,
+            crate::program_id::ID,
             crate::errors::StakingError::WrongEpochRewards
         );
         require!(
@@ -133,7 +133,7 @@ mod tests {
             true,
             &mut lamports,
             &mut data,
-            &crate::ID,
+            &crate::program_id::ID,
             false,
         );
         let view = EpochRewardsView::read(&info).unwrap();
