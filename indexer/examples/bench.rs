@@ -1,7 +1,7 @@
 //! The indexer's benchmarks, measured in one run on one machine:
 //!
 //! * `ingest`: a workload of `register_device` transactions on localnet with no indexer
-//!   running, then the indexer (in-process `ingest::run`) replays it into an empty
+//!   running, then the indexer (in-process `stream::run`) replays it into an empty
 //!   database; its rows per second against `COPY ... FROM STDIN` of the very same rows
 //!   into an empty database with the same schema.
 //! * `lag`: the indexer and the API following localnet while a steady load of
@@ -30,9 +30,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Text};
 use futures::StreamExt;
 use gpunet_indexer::api::{self, ApiOptions};
-use gpunet_indexer::ingest::{self, IngestConfig};
 use gpunet_indexer::metrics::Metrics;
 use gpunet_indexer::postgres::PrivatePostgres;
+use gpunet_indexer::source::stream::{self, IngestConfig};
 use gpunet_indexer::store::Store;
 use gpunet_localnet::{Localnet, LocalnetConfig, free_port};
 use gpunet_sdk::client::GpunetClient;
@@ -686,7 +686,7 @@ async fn timed_ingest(endpoint: &str, url: &str, last_slot: u64) -> Result<Inges
     };
     let (stop, stopped) = watch::channel(false);
     let clock = Instant::now();
-    let indexer = tokio::spawn(ingest::run(config, stopped));
+    let indexer = tokio::spawn(stream::run(config, stopped));
     let deadline = clock + Duration::from_secs(1800);
     // `indexed_slot` is set right after each slot's transaction commits.
     while metrics.indexed_slot.load(Relaxed) < last_slot {
@@ -921,7 +921,7 @@ async fn ingest_vs_copy(args: &Args) -> Result<String> {
          sent in {send_secs:.1} s ({chain_rate:.1} tx/s: localnet executes one transaction \
          at a time and answers `sendTransaction` after it), confirmed in {workload_secs:.1} s (slots \
          {first_slot}..={last_slot}; {send_errors} send errors, {failed} failed, \
-         {unconfirmed} unconfirmed). Then the indexer (`ingest::run`, in-process) started \
+         {unconfirmed} unconfirmed). Then the indexer (`stream::run`, in-process) started \
          on an empty database (schema already migrated), replayed from the first available \
          slot and was timed until its cursor reached slot {last_slot}. The rows it wrote \
          ({table_lines}; `ingest_cursor` excluded) were dumped with `COPY … TO STDOUT` and \
@@ -975,7 +975,7 @@ async fn lag(args: &Args) -> Result<String> {
     tokio::task::block_in_place(|| Store::connect(&url))?;
     let metrics = Arc::new(Metrics::default());
     let (stop, stopped) = watch::channel(false);
-    let indexer = tokio::spawn(ingest::run(
+    let indexer = tokio::spawn(stream::run(
         IngestConfig {
             endpoint: chain.localnet.grpc_url.clone(),
             x_token: None,
@@ -1306,7 +1306,7 @@ async fn lag(args: &Args) -> Result<String> {
     Ok(format!(
         "## Indexing lag (offered load {rate} tx/s)\n\n\
          {chain_bound}\
-         localnet ({SLOT_MS} ms slots), the indexer (`ingest::run`) and the API \
+         localnet ({SLOT_MS} ms slots), the indexer (`stream::run`) and the API \
          (`api::app`, pool {pool}, rate limit off) in one process. The load: one \
          `register_device` transaction (one device) every {interval_ms:.1} ms for {secs} s \
          from {owners} owners, signed on the fly at a blockhash refreshed every 500 ms and \
@@ -1452,7 +1452,7 @@ fn generate(conn: &mut PgConnection, devices: i64, receipts: i64) -> Result<()> 
     for statement in &statements {
         diesel::sql_query(statement).execute(conn)?;
     }
-    gpunet_indexer::totals::rebuild(conn)?;
+    gpunet_indexer::store::totals::rebuild(conn)?;
     // Settle the bulk load (visibility map, statistics) so autovacuum does not run during
     // the measurement.
     diesel::sql_query("VACUUM (ANALYZE)").execute(conn)?;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gpunet_indexer::api::{ApiOptions, RateLimit};
-use gpunet_indexer::ingest::{self, IngestConfig};
 use gpunet_indexer::postgres::PrivatePostgres;
+use gpunet_indexer::source::stream::{self, IngestConfig};
 use gpunet_indexer::store::Store;
 
 /// Follows the gpunet programs' accounts on a Yellowstone gRPC endpoint into PostgreSQL,
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     if let Some(Command::Backfill { rpc }) = args.command {
         let done = runtime.block_on(async {
             let mut store = Store::connect(&database_url).map_err(|e| e.to_string())?;
-            let state = gpunet_indexer::backfill::accounts(&rpc, &mut store)
+            let state = gpunet_indexer::source::backfill::accounts(&rpc, &mut store)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
@@ -99,15 +99,16 @@ fn main() -> ExitCode {
                 state.accounts, state.written, state.deleted
             );
             let mut shown = 0;
-            let history = gpunet_indexer::backfill::history(&rpc, &mut store, |done, total| {
-                // Progress on stderr every 500 transactions and at the end.
-                if done == total || done >= shown + 500 {
-                    shown = done;
-                    eprintln!("gpunet-indexer: history {done}/{total} transactions");
-                }
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+            let history =
+                gpunet_indexer::source::backfill::history(&rpc, &mut store, |done, total| {
+                    // Progress on stderr every 500 transactions and at the end.
+                    if done == total || done >= shown + 500 {
+                        shown = done;
+                        eprintln!("gpunet-indexer: history {done}/{total} transactions");
+                    }
+                })
+                .await
+                .map_err(|e| e.to_string())?;
             Ok::<_, String>(history)
         });
         return match done {
@@ -156,7 +157,7 @@ fn main() -> ExitCode {
             args.api
         );
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let ingest = tokio::spawn(ingest::run(config, stopped.clone()));
+        let ingest = tokio::spawn(stream::run(config, stopped.clone()));
         let mut api_stopped = stopped;
         let app = gpunet_indexer::api::app(pool, options);
         let api = tokio::spawn(gpunet_indexer::api::serve(listener, app, async move {

@@ -170,7 +170,7 @@ async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
 
     // An empty database, rebuilt from RPC alone, equals the chain.
     let mut store = tokio::task::block_in_place(|| Store::connect(&url)).unwrap();
-    let done = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
+    let done = gpunet_indexer::source::backfill::accounts(&net.localnet.rpc_url, &mut store)
         .await
         .expect("backfill");
     let chain = chain_state(&net.rpc).await;
@@ -187,7 +187,7 @@ async fn backfill_rebuilds_an_empty_database_and_removes_closed_accounts() {
             .commit_slot(1, &SlotData::accounts(vec![closed]))
     })
     .unwrap();
-    let again = gpunet_indexer::backfill::accounts(&net.localnet.rpc_url, &mut store)
+    let again = gpunet_indexer::source::backfill::accounts(&net.localnet.rpc_url, &mut store)
         .await
         .expect("backfill");
     assert_eq!(again.deleted, 1);

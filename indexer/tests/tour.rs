@@ -403,12 +403,13 @@ async fn the_tour_is_visible_through_the_api_with_exact_amounts_and_backfill_reb
     // An empty database rebuilt by backfill (state and history) answers the same.
     let pg2 = PrivatePostgres::start(&dir.0.join("pg2"), free_port()).expect("PostgreSQL");
     let mut store = tokio::task::block_in_place(|| Store::connect(&pg2.url())).unwrap();
-    gpunet_indexer::backfill::accounts(&localnet.rpc_url, &mut store)
+    gpunet_indexer::source::backfill::accounts(&localnet.rpc_url, &mut store)
         .await
         .expect("state backfilled");
-    let history = gpunet_indexer::backfill::history(&localnet.rpc_url, &mut store, |_, _| {})
-        .await
-        .expect("history backfilled");
+    let history =
+        gpunet_indexer::source::backfill::history(&localnet.rpc_url, &mut store, |_, _| {})
+            .await
+            .expect("history backfilled");
     assert_eq!(history.receipts, records.len());
     let rebuilt = serve_api(&pg2.url(), Default::default()).await;
     // Except for finality: RPC history says nothing of it, so until an indexer has run

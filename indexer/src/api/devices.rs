@@ -7,11 +7,12 @@ use serde_json::{Value, json};
 
 use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Nullable, SmallInt, Text};
 
+use super::shared::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 use super::suppliers::{Earnings, earnings_json};
-use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, hex, with_conn};
-use crate::project::{DeviceRow, SlashRow, StakeRow};
 use crate::schema::{device_totals, devices, slashes, stakes};
-use crate::totals::DeviceTotals;
+use crate::store::projections::{DeviceRow, SlashRow, StakeRow};
+use crate::store::totals::DeviceTotals;
+use gpunet_sdk::hex;
 
 pub(super) fn device_json(d: &DeviceRow) -> Value {
     json!({

@@ -5,9 +5,9 @@ use axum::response::Json;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
-use crate::project::{HireRow, LeaseRow};
+use super::shared::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 use crate::schema::{hires, leases, settlements};
+use crate::store::projections::{HireRow, LeaseRow};
 
 fn lease_json(l: &LeaseRow) -> Value {
     json!({

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea};
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, hex, with_conn};
-use crate::project::{ModelRow, SessionRow};
+use super::shared::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 use crate::schema::{models, sessions};
+use crate::store::projections::{ModelRow, SessionRow};
+use gpunet_sdk::hex;
 
 fn model_json(m: &ModelRow) -> Value {
     json!({

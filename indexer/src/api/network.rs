@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, base58, with_conn};
-use crate::project::{NetworkRow, StakingConfigRow};
+use super::shared::{ApiError, Checked, DbPool, Params, base58, with_conn};
 use crate::schema::{epoch_rewards, network, staking_config};
+use crate::store::projections::{NetworkRow, StakingConfigRow};
 
 #[derive(QueryableByName)]
 struct Totals {

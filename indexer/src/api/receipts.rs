@@ -4,9 +4,10 @@ use axum::extract::State;
 use axum::response::Json;
 use diesel::prelude::*;
 
-use super::{ApiError, Checked, DbPool, Params, base58, hex, with_conn};
-use crate::receipts::ReceiptRow;
+use super::shared::{ApiError, Checked, DbPool, Params, base58, with_conn};
 use crate::schema::{ingest_cursor, receipts};
+use crate::store::receipts::ReceiptRow;
+use gpunet_sdk::hex;
 
 /// A receipt as served. Serialized straight from this struct (no intermediate JSON tree):
 /// a page is up to 100 of them, and building maps for each was most of the endpoint's cost.

@@ -7,10 +7,10 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
-use crate::project::StakeRow;
+use super::shared::{ApiError, Checked, DbPool, Params, PathParam, address, base58, with_conn};
 use crate::schema::{device_totals, devices, stakes};
-use crate::totals::DeviceTotals;
+use crate::store::projections::StakeRow;
+use crate::store::totals::DeviceTotals;
 
 /// What one device earned: its kept totals (zero until something is settled or served)
 /// and its open stake.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gpunet_indexer::ingest::{self, IngestConfig};
+use gpunet_indexer::source::stream::{self, IngestConfig};
 use gpunet_indexer::store::Store;
 use gpunet_localnet::{Localnet, LocalnetConfig, free_port};
 use gpunet_sdk::client::GpunetClient;
@@ -173,7 +173,7 @@ pub fn follow_with(
         metrics,
     };
     let (stop, stopped) = watch::channel(false);
-    (stop, tokio::spawn(ingest::run(config, stopped)))
+    (stop, tokio::spawn(stream::run(config, stopped)))
 }
 
 pub fn specs(gpu_count: u16, country: &[u8; 2]) -> registry::DeviceSpecs {

@@ -4,17 +4,11 @@
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use gpunet_sdk::Pubkey;
-use gpunet_sdk::proof::{ReceiptKind, ReceiptLog, SubmittedBatch};
+use gpunet_sdk::proof::{ReceiptKind, ReceiptLog};
 
+use crate::decode::SlotBatch;
 use crate::schema::{accounts, receipt_chains, receipts};
-use crate::store::{StoreError, bigint};
-
-/// A batch seen in a transaction of `slot`.
-#[derive(Clone, Debug)]
-pub struct SlotBatch {
-    pub slot: u64,
-    pub batch: SubmittedBatch,
-}
+use crate::store::rows::{StoreError, bigint};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = receipts)]
@@ -146,12 +140,12 @@ fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreE
             None => sums.push((key, add)),
         }
     }
-    let mut devices: Vec<crate::totals::DeviceTotals> = Vec::new();
+    let mut devices: Vec<crate::store::totals::DeviceTotals> = Vec::new();
     for ((device, _, kind), [n, cu, _, worker, ..]) in &sums {
         let i = match devices.iter().position(|d| d.device == *device) {
             Some(i) => i,
             None => {
-                devices.push(crate::totals::DeviceTotals {
+                devices.push(crate::store::totals::DeviceTotals {
                     device: device.to_vec(),
                     ..Default::default()
                 });
@@ -169,7 +163,7 @@ fn add_totals(conn: &mut PgConnection, inserted: &[Totals]) -> Result<(), StoreE
         }
     }
     for delta in &devices {
-        crate::totals::add(conn, delta)?;
+        crate::store::totals::add(conn, delta)?;
     }
     for ((device, model, kind), [n, cu, amount, worker, royalty, fee]) in sums {
         diesel::insert_into(t::table)

@@ -7,7 +7,7 @@ use gpunet_sdk::staking::{
 
 use super::key;
 use crate::schema::{epoch_rewards, slashes, stakes, staking_config};
-use crate::store::{AccountRow, StoreError, bigint, int};
+use crate::store::rows::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = staking_config, treat_none_as_default_value = false)]

@@ -17,7 +17,7 @@ pub use proof::{ModelRow, SessionRow};
 pub use registry::{DeviceRow, NetworkRow};
 pub use staking::{EpochRewardsRow, SlashRow, StakeRow, StakingConfigRow};
 
-use crate::store::{AccountRow, StoreError, key};
+use crate::store::rows::{AccountRow, StoreError, key};
 
 /// Replaces the stored rows of `$rows`' addresses in `$table` by `$rows`: one DELETE and
 /// one binary `COPY`. Called only with accounts whose account row was just written (the

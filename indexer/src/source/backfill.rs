@@ -19,8 +19,8 @@ use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, UiInstruction, UiTransactionEncoding,
 };
 
+use crate::decode::{RawTx, TxView};
 use crate::store::{AccountRow, SlotData, Store, StoreError, bigint};
-use crate::tx::{RawTx, TxView};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackfillError {

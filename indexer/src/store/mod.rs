@@ -8,79 +8,21 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int8, Nullable};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use gpunet_sdk::{GpunetAccount, Pubkey};
-
 use crate::schema::{accounts, ingest_cursor};
+
+pub mod history;
+pub mod projections;
+pub mod receipts;
+mod rows;
+pub(crate) mod stage;
+pub mod totals;
+
+pub use rows::{AccountRow, StoreError, bigint, int, key, kind};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// The advisory lock key taken while migrating ("gpunet" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6770_756e_6574;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot connect to PostgreSQL: {0}")]
-    Connect(#[from] diesel::ConnectionError),
-    #[error("PostgreSQL: {0}")]
-    Query(#[from] diesel::result::Error),
-    #[error("migrations: {0}")]
-    Migrations(String),
-    #[error("{field} {value} does not fit its PostgreSQL column")]
-    OutOfRange { field: &'static str, value: u64 },
-}
-
-/// One account's state as delivered by Geyser.
-#[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
-#[diesel(table_name = accounts)]
-pub struct AccountRow {
-    pub pubkey: Vec<u8>,
-    pub owner: Vec<u8>,
-    pub kind: String,
-    pub slot: i64,
-    pub write_version: i64,
-    pub lamports: i64,
-    pub data: Vec<u8>,
-    pub txn_signature: Option<Vec<u8>>,
-}
-
-impl AccountRow {
-    /// The gpunet account this row holds (`None` when it is none of them or does not
-    /// decode).
-    pub fn decoded(&self) -> Option<GpunetAccount> {
-        decoded(&self.owner, &self.data)
-    }
-}
-
-/// The account of `owner` (32 bytes) holding `data`, when it is one of ours.
-fn decoded(owner: &[u8], data: &[u8]) -> Option<GpunetAccount> {
-    GpunetAccount::decode(&Pubkey::try_from(owner).ok()?, data)
-}
-
-/// The `kind` column of an account of `owner` (32 bytes) holding `data`: the name of its
-/// type, or `unknown` when it is none of ours.
-pub fn kind(owner: &[u8], data: &[u8]) -> String {
-    decoded(owner, data)
-        .map_or("unknown", |account| account.name())
-        .to_string()
-}
-
-/// A 32-byte key as a BYTEA column value.
-pub fn key(k: &Pubkey) -> Vec<u8> {
-    k.to_bytes().to_vec()
-}
-
-/// A u32 from the chain as an INTEGER.
-pub fn int(field: &'static str, value: u32) -> Result<i32, StoreError> {
-    i32::try_from(value).map_err(|_| StoreError::OutOfRange {
-        field,
-        value: value.into(),
-    })
-}
-
-/// A u64 from the chain as a BIGINT.
-pub fn bigint(field: &'static str, value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::OutOfRange { field, value })
-}
 
 pub struct Store {
     conn: PgConnection,
@@ -103,7 +45,7 @@ impl Store {
         // accounts and rows.
         let migrated = match applied {
             Ok(0) => Ok(()),
-            Ok(_) => reproject(&mut conn).and_then(|()| conn.transaction(crate::totals::rebuild)),
+            Ok(_) => reproject(&mut conn).and_then(|()| conn.transaction(totals::rebuild)),
             Err(e) => Err(e),
         };
         diesel::sql_query("SELECT pg_advisory_unlock($1)")
@@ -151,8 +93,8 @@ impl Store {
     /// in one transaction.
     pub fn commit_history(&mut self, data: &SlotData) -> Result<(), StoreError> {
         self.conn.transaction(|conn| {
-            crate::receipts::write(conn, &data.batches)?;
-            crate::history::write(conn, &data.events)
+            receipts::write(conn, &data.batches)?;
+            history::write(conn, &data.events)
         })
     }
 
@@ -205,7 +147,7 @@ impl Store {
                 .load(conn)?;
             let mut deleted = 0;
             for address in &closed {
-                crate::project::close(conn, address, slot)?;
+                projections::close(conn, address, slot)?;
                 deleted += 1;
             }
             Ok((written, deleted))
@@ -230,20 +172,20 @@ impl Store {
     }
 
     /// Every stored receipt, by device and seq.
-    pub fn receipts(&mut self) -> Result<Vec<crate::receipts::ReceiptRow>, StoreError> {
-        use crate::schema::receipts;
-        Ok(receipts::table
-            .order((receipts::device, receipts::seq))
-            .select(crate::receipts::ReceiptRow::as_select())
+    pub fn receipts(&mut self) -> Result<Vec<receipts::ReceiptRow>, StoreError> {
+        use crate::schema::receipts as r;
+        Ok(r::table
+            .order((r::device, r::seq))
+            .select(receipts::ReceiptRow::as_select())
             .load(&mut self.conn)?)
     }
 
     /// Every stored device, by address.
-    pub fn devices(&mut self) -> Result<Vec<crate::project::DeviceRow>, StoreError> {
+    pub fn devices(&mut self) -> Result<Vec<projections::DeviceRow>, StoreError> {
         use crate::schema::devices;
         Ok(devices::table
             .order(devices::address)
-            .select(crate::project::DeviceRow::as_select())
+            .select(projections::DeviceRow::as_select())
             .load(&mut self.conn)?)
     }
 }
@@ -263,7 +205,7 @@ fn reproject(conn: &mut PgConnection) -> Result<(), StoreError> {
         };
         after = last.pubkey.clone();
         let rows: Vec<&AccountRow> = page.iter().collect();
-        conn.transaction(|conn| crate::project::write(conn, &rows))?;
+        conn.transaction(|conn| projections::write(conn, &rows))?;
     }
 }
 
@@ -271,9 +213,9 @@ fn reproject(conn: &mut PgConnection) -> Result<(), StoreError> {
 #[derive(Clone, Debug, Default)]
 pub struct SlotData {
     pub rows: Vec<AccountRow>,
-    pub batches: Vec<crate::receipts::SlotBatch>,
-    pub events: Vec<crate::tx::Event>,
-    pub closes: Vec<crate::tx::Close>,
+    pub batches: Vec<crate::decode::SlotBatch>,
+    pub events: Vec<crate::decode::Event>,
+    pub closes: Vec<crate::decode::Close>,
     /// (signature, block position) of the transactions seen.
     pub tx_indexes: Vec<(String, u64)>,
 }
@@ -292,11 +234,11 @@ fn write_slot_data(conn: &mut PgConnection, data: &SlotData) -> Result<usize, St
                     .is_some_and(|writer| writer > close.index)
         });
         if !recreated {
-            crate::project::close(conn, &close.address.to_bytes(), bigint("slot", close.slot)?)?;
+            projections::close(conn, &close.address.to_bytes(), bigint("slot", close.slot)?)?;
         }
     }
-    crate::receipts::write(conn, &data.batches)?;
-    crate::history::write(conn, &data.events)?;
+    receipts::write(conn, &data.batches)?;
+    history::write(conn, &data.events)?;
     Ok(changed)
 }
 
@@ -317,41 +259,6 @@ impl SlotData {
             .find(|(s, _)| *s == signature)
             .map(|(_, i)| *i)
     }
-}
-
-/// Session-local staging tables: rows arrive by binary `COPY` and are merged into their
-/// table with one `INSERT ... SELECT ... ON CONFLICT` (which `COPY` cannot do itself), the
-/// stage emptied by the same statement. Created by [`Store::connect`] for its connection.
-pub(crate) mod stage {
-    diesel::table! {
-        accounts_stage (pubkey) {
-            pubkey -> Bytea,
-            owner -> Bytea,
-            kind -> Text,
-            slot -> Int8,
-            write_version -> Int8,
-            lamports -> Int8,
-            data -> Bytea,
-            txn_signature -> Nullable<Bytea>,
-        }
-    }
-
-    diesel::table! {
-        events_stage (signature, ordinal) {
-            signature -> Text,
-            ordinal -> Int4,
-            slot -> Int8,
-            program -> Bytea,
-            name -> Text,
-            data -> Bytea,
-        }
-    }
-
-    pub const CREATE: &str = "
-        CREATE TEMP TABLE IF NOT EXISTS accounts_stage
-            (LIKE accounts INCLUDING DEFAULTS);
-        CREATE TEMP TABLE IF NOT EXISTS events_stage
-            (LIKE events INCLUDING DEFAULTS)";
 }
 
 #[derive(Insertable)]
@@ -429,7 +336,7 @@ fn upsert<'a>(
 /// Stores `rows` and the projections of those that won: (rows written).
 fn upsert_and_project(conn: &mut PgConnection, rows: &[AccountRow]) -> Result<usize, StoreError> {
     let written = upsert(conn, &newest_per_account(rows))?;
-    crate::project::write(conn, &written)?;
+    projections::write(conn, &written)?;
     Ok(written.len())
 }
 

@@ -21,9 +21,9 @@ use yellowstone_grpc_proto::prelude::{
 };
 use yellowstone_grpc_proto::tonic::Status;
 
+use crate::decode::{RawTx, TxView};
 use crate::metrics::Metrics;
 use crate::store::{AccountRow, SlotData, Store, StoreError, bigint};
-use crate::tx::{RawTx, TxView};
 
 #[derive(Clone, Debug)]
 pub struct IngestConfig {
@@ -49,8 +49,8 @@ pub enum IngestError {
     Writer(String),
 }
 
-impl From<crate::tx::Malformed> for IngestError {
-    fn from(e: crate::tx::Malformed) -> Self {
+impl From<crate::decode::Malformed> for IngestError {
+    fn from(e: crate::decode::Malformed) -> Self {
         IngestError::Malformed(e.0)
     }
 }

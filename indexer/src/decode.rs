@@ -5,8 +5,6 @@
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::proof::{ProofInstruction, SubmittedBatch};
 
-use crate::receipts::SlotBatch;
-
 /// One instruction with its keys resolved.
 #[derive(Clone, Debug)]
 pub struct Ix {
@@ -30,6 +28,13 @@ pub struct TxView {
     pub closed: Vec<Pubkey>,
     /// The program log (`emit!` events are its `Program data:` lines).
     pub logs: Vec<String>,
+}
+
+/// A batch seen in a transaction of `slot`.
+#[derive(Clone, Debug)]
+pub struct SlotBatch {
+    pub slot: u64,
+    pub batch: SubmittedBatch,
 }
 
 /// An event of one of our programs, where it sits in its transaction.

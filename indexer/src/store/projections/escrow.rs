@@ -5,7 +5,7 @@ use gpunet_sdk::escrow::{Hire, Lease};
 
 use super::key;
 use crate::schema::{hires, leases};
-use crate::store::{AccountRow, StoreError, bigint, int};
+use crate::store::rows::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = leases, treat_none_as_default_value = false)]

@@ -5,7 +5,7 @@ use gpunet_sdk::registry::{Device, DeviceStatus, NetworkConfig};
 
 use super::key;
 use crate::schema::{devices, network};
-use crate::store::{AccountRow, StoreError, bigint, int};
+use crate::store::rows::{AccountRow, StoreError, bigint, int};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = network, treat_none_as_default_value = false)]

@@ -6,7 +6,7 @@ use gpunet_sdk::proof::{Model, Session};
 
 use super::key;
 use crate::schema::{models, sessions};
-use crate::store::{AccountRow, StoreError, bigint};
+use crate::store::rows::{AccountRow, StoreError, bigint};
 
 #[derive(Clone, Debug, PartialEq, Eq, Insertable, Queryable, Selectable)]
 #[diesel(table_name = models, treat_none_as_default_value = false)]

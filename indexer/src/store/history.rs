@@ -8,9 +8,9 @@ use diesel::upsert::excluded;
 use gpunet_sdk::GpunetEvent;
 use gpunet_sdk::staking::SlashReason;
 
+use crate::decode::Event;
 use crate::schema::{device_epochs, settlements};
-use crate::store::{StoreError, bigint, key};
-use crate::tx::Event;
+use crate::store::rows::{StoreError, bigint, key};
 
 #[derive(Insertable)]
 #[diesel(table_name = crate::store::stage::events_stage, treat_none_as_default_value = false)]
@@ -150,9 +150,9 @@ fn derive(conn: &mut PgConnection, event: &Event, all: &[Event]) -> Result<(), S
                 .on_conflict_do_nothing()
                 .execute(conn)?;
             if inserted > 0 {
-                crate::totals::add(
+                crate::store::totals::add(
                     conn,
-                    &crate::totals::DeviceTotals {
+                    &crate::store::totals::DeviceTotals {
                         device: key(&e.device),
                         lease_earnings: bigint("to_owner", e.to_owner)?,
                         epochs_paid: bigint("attested", e.attested)?,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::schema::device_totals as t;
-use crate::store::StoreError;
+use crate::store::rows::StoreError;
 
 /// One device's totals, or an amount to add to them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Insertable, Queryable, Selectable)]
