@@ -323,7 +323,9 @@ impl Ready {
     }
 }
 
-fn request(from_slot: Option<u64>) -> SubscribeRequest {
+/// The subscription the indexer makes: every account the gpunet programs own, their
+/// successful transactions, and slot status, at `confirmed`, replayed from `from_slot`.
+pub fn request(from_slot: Option<u64>) -> SubscribeRequest {
     let accounts = SubscribeRequestFilterAccounts {
         owner: gpunet_sdk::PROGRAM_IDS
             .iter()
