@@ -24,8 +24,8 @@ use clap::Args;
 use gpunet_sdk::Pubkey;
 use gpunet_sdk::client::GpunetClient;
 use gpunet_sdk::escrow::{self, Hire};
-use gpunet_sdk::proof::{self};
-use gpunet_sdk::staking::{self};
+use gpunet_sdk::proof;
+use gpunet_sdk::staking;
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -70,7 +70,7 @@ pub struct DemoArgs {
     pub agent_bin: Option<PathBuf>,
 }
 
-/// Whole USDC minted to the renter and to the inference consumer.
+/// Whole USDC minted to the renter.
 const RENTER_USDC: u64 = 1_000;
 
 /// `gpunet demo`.

@@ -19,6 +19,7 @@ use crate::{CliError, Result, keys};
 /// SOL given to each party of the tour (fees and account rent).
 pub(super) const PARTY_LAMPORTS: u64 = 2_000_000_000;
 
+/// Whole USDC minted to the inference consumer.
 pub(super) const CONSUMER_USDC: u64 = 100;
 
 /// The model's price: USDC base units per compute unit (GPU-ms).
